@@ -1,0 +1,69 @@
+/// A printable view of the resolved configuration with every secret masked, for `rlm-mcp status`.
+extension RLMConfig {
+    public struct SummaryEntry: Sendable, Equatable {
+        public let variable: String
+        public let value: String
+        /// "default", "flag", "environment", ".env.local" or ".env".
+        public let source: String
+    }
+
+    public var summary: [SummaryEntry] {
+        let rows: [(String, String)] = [
+            ("MCP_TRANSPORT", transport.rawValue),
+            ("MCP_HOST", host),
+            ("MCP_PORT", String(port)),
+            ("MCP_AUTH_TOKEN", mask(authToken)),
+            ("MCP_ALLOWED_ORIGINS", allowedOrigins?.joined(separator: ",") ?? "localhost origins"),
+            ("MCP_MAX_BODY_MB", String(maxRequestBodyMB)),
+            ("RLM_LOG_LEVEL", logLevel.rawValue),
+            ("RLM_MODEL", model),
+            ("RLM_SUBTASK_MODEL", subtaskModel),
+            ("RLM_MAX_ITERATIONS", String(maxIterations)),
+            ("RLM_MAX_DEPTH", String(maxDepth)),
+            ("RLM_SUB_CONCURRENCY", String(subConcurrency)),
+            ("RLM_SANDBOX", sandbox.rawValue),
+            ("RLM_PYTHON", python ?? "first python3 on PATH"),
+            ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
+            ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
+            ("OPENAI_API_KEY", mask(openAIAPIKey)),
+            ("OPENAI_BASE_URL", openAIBaseURL),
+            ("ANTHROPIC_API_KEY", mask(anthropicAPIKey)),
+            ("ANTHROPIC_BASE_URL", anthropicBaseURL),
+            ("DAYTONA_API_KEY", mask(daytonaAPIKey)),
+            ("DAYTONA_API_URL", daytonaAPIURL),
+            ("DAYTONA_TARGET", daytonaTarget.rawValue),
+            ("DAYTONA_SNAPSHOT", daytonaSnapshot ?? "server default"),
+        ]
+        return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
+    }
+
+    /// Whether the root model can be called: its provider has a key, or it is an OpenAI-compatible
+    /// endpoint other than OpenAI's own (local servers such as Ollama or vLLM usually need no key).
+    public var llmConfigured: Bool {
+        switch Self.provider(of: model) {
+        case .anthropic: anthropicAPIKey != nil
+        case .openAI: openAIAPIKey != nil || openAIBaseURL != "https://api.openai.com/v1"
+        }
+    }
+
+    /// What to set so the root model can be called; nil when it already can.
+    public var llmSetupHint: String? {
+        guard !llmConfigured else { return nil }
+        switch Self.provider(of: model) {
+        case .anthropic:
+            return "RLM_MODEL is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with RLM_MODEL."
+        case .openAI:
+            return "RLM_MODEL is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
+                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and RLM_MODEL=anthropic/<model>."
+        }
+    }
+
+    public enum ModelProvider: String, Sendable { case openAI = "openai", anthropic }
+
+    /// `anthropic/…` goes to the Anthropic client; `openai/…` and every other id to the OpenAI-compatible one.
+    public static func provider(of modelID: String) -> ModelProvider {
+        modelID.hasPrefix("anthropic/") ? .anthropic : .openAI
+    }
+
+    private func mask(_ secret: Secret?) -> String { secret == nil ? "not set" : "set (hidden)" }
+}

@@ -1,0 +1,206 @@
+import Foundation
+
+/// The server's whole configuration, resolved and validated once at start-up (DESIGN §5).
+public struct RLMConfig: Sendable {
+    public enum Transport: String, Sendable, CaseIterable {
+        case stdio
+        case streamableHTTP = "streamable-http"
+        case sse
+    }
+
+    public enum SandboxChoice: String, Sendable, CaseIterable {
+        case auto, daytona, local
+    }
+
+    public enum SandboxBackend: String, Sendable {
+        case daytona, local
+    }
+
+    public enum LogLevel: String, Sendable, CaseIterable {
+        case trace, debug, info, warning, error
+    }
+
+    public enum DaytonaTarget: String, Sendable, CaseIterable {
+        case us, eu, asia
+    }
+
+    // Daytona
+    public var daytonaAPIKey: Secret?
+    public var daytonaAPIURL: String
+    public var daytonaTarget: DaytonaTarget
+    public var daytonaSnapshot: String?
+    // Language models
+    public var openAIAPIKey: Secret?
+    public var openAIBaseURL: String
+    public var anthropicAPIKey: Secret?
+    public var anthropicBaseURL: String
+    public var model: String
+    public var subtaskModel: String
+    // RLM loop
+    public var maxIterations: Int
+    public var maxDepth: Int
+    public var subConcurrency: Int
+    // Sandbox
+    public var sandbox: SandboxChoice
+    public var python: String?
+    public var sandboxMemoryMB: Int
+    public var workspaceIdleSeconds: Int
+    // Server
+    public var logLevel: LogLevel
+    public var transport: Transport
+    public var host: String
+    public var port: Int
+    public var authToken: Secret?
+    /// `nil` means the default allow-list: any port on localhost, 127.0.0.1 and [::1].
+    public var allowedOrigins: [String]?
+    public var maxRequestBodyMB: Int
+    /// Registers the diagnostic tools that the interop tests use to exercise progress and cancellation.
+    public var diagnosticTools: Bool
+
+    /// Where each variable's value came from ("flag", "environment", ".env.local", ".env"); absent means the default.
+    public var sources: [String: String]
+
+    /// The backend `RLM_SANDBOX` resolves to: `auto` picks Daytona exactly when a Daytona key is configured.
+    public var sandboxBackend: SandboxBackend {
+        switch sandbox {
+        case .daytona: .daytona
+        case .local: .local
+        case .auto: daytonaAPIKey == nil ? .local : .daytona
+        }
+    }
+
+    /// True when the server will only accept connections from this machine.
+    public var bindsToLoopback: Bool { Self.isLoopback(host: host) }
+
+    public static func isLoopback(host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+
+    /// Refuses to serve HTTP on a non-loopback address without a bearer token, unless the operator opted out.
+    public func checkBindSafety(allowUnauthenticated: Bool) throws(ConfigError) {
+        guard transport != .stdio, !bindsToLoopback, authToken == nil, !allowUnauthenticated else { return }
+        throw .unsafeBind(host: host)
+    }
+}
+
+extension RLMConfig {
+    /// Loads flags > environment > `.env.local` > `.env` from `directory` and validates every variable.
+    public static func load(
+        flags: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        directory: String = FileManager.default.currentDirectoryPath
+    ) throws(ConfigError) -> RLMConfig {
+        try RLMConfig(variables: LayeredVariables.standard(flags: flags, environment: environment, directory: directory))
+    }
+
+    public init(variables: LayeredVariables) throws(ConfigError) {
+        let read = VariableReader(variables: variables)
+        daytonaAPIKey = read.secret("DAYTONA_API_KEY")
+        daytonaAPIURL = try read.url("DAYTONA_API_URL", default: "https://app.daytona.io/api")
+        daytonaTarget = try read.choice("DAYTONA_TARGET", default: .us)
+        daytonaSnapshot = read.string("DAYTONA_SNAPSHOT")
+        openAIAPIKey = read.secret("OPENAI_API_KEY")
+        openAIBaseURL = try read.url("OPENAI_BASE_URL", default: "https://api.openai.com/v1")
+        anthropicAPIKey = read.secret("ANTHROPIC_API_KEY")
+        anthropicBaseURL = try read.url("ANTHROPIC_BASE_URL", default: "https://api.anthropic.com")
+        model = try read.modelID("RLM_MODEL", default: "openai/gpt-4o")
+        subtaskModel = try read.modelID("RLM_SUBTASK_MODEL", default: "openai/gpt-4o-mini")
+        maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: 15, range: 1...1000)
+        maxDepth = try read.integer("RLM_MAX_DEPTH", default: 1, range: 0...10)
+        subConcurrency = try read.integer("RLM_SUB_CONCURRENCY", default: 16, range: 1...1024)
+        sandbox = try read.choice("RLM_SANDBOX", default: .auto)
+        python = read.string("RLM_PYTHON")
+        sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
+        workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
+        logLevel = try read.choice("RLM_LOG_LEVEL", default: .info)
+        transport = try read.choice("MCP_TRANSPORT", default: .stdio)
+        host = try read.host("MCP_HOST", default: "127.0.0.1")
+        port = try read.integer("MCP_PORT", default: 8000, range: 0...65535)
+        authToken = read.secret("MCP_AUTH_TOKEN")
+        allowedOrigins = try read.origins("MCP_ALLOWED_ORIGINS")
+        maxRequestBodyMB = try read.integer("MCP_MAX_BODY_MB", default: 16, range: 1...1024)
+        diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
+        sources = read.sources
+    }
+}
+
+/// Reads and validates single variables, recording where each value came from.
+private final class VariableReader {
+    let variables: LayeredVariables
+    private(set) var sources: [String: String] = [:]
+
+    init(variables: LayeredVariables) { self.variables = variables }
+
+    func string(_ name: String) -> String? {
+        guard let (value, source) = variables.lookup(name) else { return nil }
+        sources[name] = source
+        return value.trimmingCharacters(in: .whitespaces)
+    }
+
+    func secret(_ name: String) -> Secret? { string(name).map(Secret.init) }
+
+    func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, default fallback: Choice) throws(ConfigError) -> Choice
+    where Choice.RawValue == String {
+        guard let raw = string(name) else { return fallback }
+        guard let value = Choice(rawValue: raw.lowercased()) else {
+            throw .invalidChoice(variable: name, accepted: Choice.allCases.map(\.rawValue), got: raw)
+        }
+        return value
+    }
+
+    func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let raw = string(name) else { return fallback }
+        guard let value = Int(raw), range.contains(value) else {
+            throw .invalidNumber(variable: name, range: range, got: raw)
+        }
+        return value
+    }
+
+    func boolean(_ name: String, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let raw = string(name) else { return fallback }
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw .invalidChoice(variable: name, accepted: ["1", "0", "true", "false"], got: raw)
+        }
+    }
+
+    func url(_ name: String, default fallback: String) throws(ConfigError) -> String {
+        guard let raw = string(name) else { return fallback }
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host, !host.isEmpty
+        else { throw .invalidURL(variable: name, got: raw) }
+        return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+    }
+
+    func host(_ name: String, default fallback: String) throws(ConfigError) -> String {
+        guard let raw = string(name) else { return fallback }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-:[]"))
+        guard raw.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw .invalidValue(variable: name, expected: "a host name or IP address such as 127.0.0.1 or 0.0.0.0", got: raw)
+        }
+        return raw
+    }
+
+    func modelID(_ name: String, default fallback: String) throws(ConfigError) -> String {
+        guard let raw = string(name) else { return fallback }
+        guard !raw.contains(where: \.isWhitespace), !raw.hasPrefix("/"), !raw.hasSuffix("/") else {
+            throw .invalidValue(variable: name, expected: "a model id such as openai/gpt-4o, anthropic/claude-sonnet-4-5 or a bare model name", got: raw)
+        }
+        return raw
+    }
+
+    func origins(_ name: String) throws(ConfigError) -> [String]? {
+        guard let raw = string(name) else { return nil }
+        let entries = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for entry in entries where entry != "*" {
+            guard let url = URL(string: entry), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
+                  url.host != nil, url.path.isEmpty || url.path == "/"
+            else {
+                throw .invalidValue(variable: name, expected: "a comma-separated list of origins such as https://app.example.com, or *", got: entry)
+            }
+        }
+        return entries.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Applies the `AccessPolicy` to every route except `/health`, which load balancers and Docker probe without credentials.
+struct AccessGuardMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/health" { return try await next(request, context) }
+        switch policy.check(origin: request.headers[.origin], authorization: request.headers[.authorization]) {
+        case .allowed:
+            return try await next(request, context)
+        case let .forbiddenOrigin(message):
+            return JSONRPCErrorResponse.make(status: .forbidden, message: message)
+        case let .unauthorized(message):
+            return JSONRPCErrorResponse.make(status: .unauthorized, message: message, extraHeaders: [.wwwAuthenticate: "Bearer"])
+        }
+    }
+}
+
+/// An HTTP error response whose body is a JSON-RPC error, the shape MCP clients know how to report.
+enum JSONRPCErrorResponse {
+    static func make(status: HTTPResponse.Status, code: Int = -32600, message: String, extraHeaders: HTTPFields = [:]) -> Response {
+        let body: [String: Any] = ["jsonrpc": "2.0", "id": NSNull(), "error": ["code": code, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        var headers = extraHeaders
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

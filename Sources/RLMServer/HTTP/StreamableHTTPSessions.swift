@@ -1,0 +1,87 @@
+import Foundation
+import MCP
+
+/// The session map behind `/mcp`: one `Server` + transport per MCP session, created by `initialize`, ended by DELETE,
+/// by idle expiry or by shutdown.
+actor StreamableHTTPSessions {
+    private struct Entry {
+        let session: MCPSession
+        let transport: StreamableHTTPSession
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    private let runtime: ServerRuntime
+    private let idleLimit: Duration
+    private var entries: [String: Entry] = [:]
+
+    init(runtime: ServerRuntime, idleLimit: Duration) {
+        self.runtime = runtime
+        self.idleLimit = idleLimit
+    }
+
+    var count: Int { entries.count }
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        if let id = request.header(HTTPHeaderName.sessionID) {
+            guard var entry = entries[id] else {
+                return .error(statusCode: 404, .invalidRequest(
+                    "Not Found: MCP session \(id) does not exist (it ended or expired); start a new session with initialize"))
+            }
+            entry.lastUsed = .now
+            entries[id] = entry
+            let response = await entry.transport.handle(request)
+            if request.method == "DELETE", response.statusCode == 200 { await close(id: id) }
+            return response
+        }
+        guard request.method == "POST" else {
+            return .error(statusCode: 400, .invalidRequest("Bad Request: the Mcp-Session-Id header is required for \(request.method)"))
+        }
+        guard let body = request.body, Self.isInitialize(body) else {
+            return .error(statusCode: 400, .invalidRequest(
+                "Bad Request: no Mcp-Session-Id header; a session starts with an initialize request"))
+        }
+        return await open(request)
+    }
+
+    private func open(_ request: HTTPRequest) async -> HTTPResponse {
+        let id = SessionIDs.make()
+        let transport = StreamableHTTPSession(sessionID: id, logger: runtime.logger)
+        let session = await MCPSession.make(runtime: runtime, id: id)
+        do {
+            try await session.server.start(transport: transport)
+        } catch {
+            await session.close(runtime: runtime)
+            return .error(statusCode: 500, .internalError("could not start the MCP session: \(error)"))
+        }
+        entries[id] = Entry(session: session, transport: transport, lastUsed: .now)
+        let response = await transport.handle(request)
+        if response.statusCode >= 400 { await close(id: id) }
+        runtime.logger.debug("MCP session opened", metadata: ["session": "\(id)"])
+        return response
+    }
+
+    func close(id: String) async {
+        guard let entry = entries.removeValue(forKey: id) else { return }
+        await entry.session.close(runtime: runtime)
+        runtime.logger.debug("MCP session closed", metadata: ["session": "\(id)"])
+    }
+
+    /// Closes sessions unused for longer than the idle limit, unless a call is still running in them.
+    func expireIdle() async {
+        let now = ContinuousClock.now
+        for (id, entry) in entries where now - entry.lastUsed > idleLimit {
+            if await entry.transport.openCalls > 0 { continue }
+            runtime.logger.info("MCP session expired after idling", metadata: ["session": "\(id)"])
+            await close(id: id)
+        }
+    }
+
+    func closeAll() async {
+        for id in entries.keys { await close(id: id) }
+    }
+
+    private static func isInitialize(_ body: Data) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return false }
+        return object["method"] as? String == "initialize" && object["id"] != nil
+    }
+}

@@ -1,0 +1,31 @@
+import Logging
+import RLMConfig
+
+/// What every MCP session of one server process shares: configuration, the tool registry and the activity counters.
+public final class ServerRuntime: Sendable {
+    public let config: RLMConfig
+    public let activity: ServerActivity
+    public let registry: ToolRegistry
+    public let logger: Logger
+    public let startedAt: ContinuousClock.Instant
+
+    public init(config: RLMConfig, logger: Logger) {
+        let activity = ServerActivity()
+        let startedAt = ContinuousClock.now
+        var tools = [StatusTool.definition(config: config, activity: activity, startedAt: startedAt)]
+        if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
+        self.config = config
+        self.activity = activity
+        self.startedAt = startedAt
+        self.logger = logger
+        self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger)
+    }
+}
+
+extension ContinuousClock.Instant {
+    /// Seconds elapsed since this instant.
+    var secondsAgo: Double {
+        let elapsed = ContinuousClock.now - self
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}

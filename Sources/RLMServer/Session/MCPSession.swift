@@ -1,0 +1,92 @@
+import MCP
+import RLMConfig
+
+/// One MCP session (a stdio connection, a streamable-HTTP session or a legacy SSE stream): the swift-sdk `Server`
+/// wired to the process-wide tool registry, and the calls it has in flight so that ending the session stops them.
+public struct MCPSession: Sendable {
+    public let id: String
+    public let server: Server
+    let calls: InFlightCalls
+
+    static let instructions = """
+        rlm-mcp runs Recursive Language Model loops: a root model answers a task over a context of any size by writing Python \
+        that runs in a sandbox where the context is a variable, calling sub-models on slices of it. Call rlm_status to see what \
+        is configured.
+        """
+
+    /// Creates the session's server and registers its handlers; call `server.start(transport:)` next.
+    public static func make(runtime: ServerRuntime, id: String) async -> MCPSession {
+        let server = Server(
+            name: "rlm-mcp",
+            version: RLMVersion.current,
+            title: "RLM MCP server",
+            instructions: instructions,
+            capabilities: .init(tools: .init(listChanged: false))
+        )
+        let calls = InFlightCalls()
+        let registry = runtime.registry
+        await server.withMethodHandler(ListTools.self) { _ in
+            ListTools.Result(tools: registry.mcpTools)
+        }
+        // Weak: the server owns this handler; the call holds the server only while it runs.
+        await server.withMethodHandler(CallTool.self) { [weak server] params in
+            let callServer = server
+            let progress = ProgressReporter(token: params._meta?.progressToken) { notification in
+                // A client that went away cannot receive progress; the call itself goes on until cancelled.
+                try? await callServer?.notify(ProgressNotification.message(notification))
+            }
+            let context = ToolContext(sessionID: id, progress: progress)
+            return try await calls.run {
+                try await registry.call(name: params.name, arguments: params.arguments, context: context)
+            }
+        }
+        await runtime.activity.sessionOpened()
+        return MCPSession(id: id, server: server, calls: calls)
+    }
+
+    /// Ends the session: cancels its calls in flight, stops the server and closes the transport.
+    public func close(runtime: ServerRuntime) async {
+        await calls.cancelAll()
+        await server.stop()
+        await runtime.activity.sessionClosed()
+    }
+}
+
+/// The tool calls a session is running, so that closing the session cancels them (and everything they started).
+actor InFlightCalls {
+    private var tasks: [Int: Task<CallTool.Result, Error>] = [:]
+    private var nextID = 0
+    private var closed = false
+
+    /// Runs `operation` as a cancellable task; cancelling the caller (e.g. `notifications/cancelled`) cancels it too.
+    func run(_ operation: @escaping @Sendable () async throws -> CallTool.Result) async throws -> CallTool.Result {
+        guard !closed else { throw CancellationError() }
+        let id = nextID
+        nextID += 1
+        let task = Task { try await operation() }
+        tasks[id] = task
+        defer { tasks[id] = nil }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    func cancelAll() {
+        closed = true
+        for task in tasks.values { task.cancel() }
+    }
+}
+
+/// Unguessable session ids: 128 random bits as hex.
+enum SessionIDs {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

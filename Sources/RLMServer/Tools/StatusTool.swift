@@ -1,0 +1,112 @@
+import Foundation
+import MCP
+import RLMConfig
+
+/// `rlm_status`: what this server is, how it is configured and what it is doing, without revealing any secret.
+enum StatusTool {
+    struct Report: Codable, Sendable {
+        struct ProtocolVersions: Codable, Sendable {
+            let handshake: [String]
+            let modern: [String]
+        }
+        struct Models: Codable, Sendable {
+            let root: String
+            let sub: String
+        }
+        struct SandboxState: Codable, Sendable {
+            let backend: String
+            let state: String
+            let isolation: String
+            let detail: String
+        }
+        let version: String
+        let protocol_versions: ProtocolVersions
+        let transport: String
+        let session: String
+        let uptime_s: Double
+        let models: Models
+        let llm_configured: Bool
+        let llm_hint: String?
+        let sandbox: SandboxState
+        let activity: ServerActivity.Snapshot
+    }
+
+    static let outputSchema: Schema = .object(properties: [
+        ("version", .string()),
+        ("protocol_versions", .object(properties: [
+            ("handshake", .array(of: .string())),
+            ("modern", .array(of: .string())),
+        ], required: ["handshake", "modern"])),
+        ("transport", .string(oneOf: RLMConfig.Transport.allCases.map(\.rawValue))),
+        ("session", .string(description: "Id of the MCP session this call arrived on")),
+        ("uptime_s", .number(minimum: 0)),
+        ("models", .object(properties: [("root", .string()), ("sub", .string())], required: ["root", "sub"])),
+        ("llm_configured", .boolean(description: "Whether the root model has the credentials or endpoint it needs")),
+        ("llm_hint", .nullable(.string(description: "What to set when no language model is configured"))),
+        ("sandbox", .object(properties: [
+            ("backend", .string(oneOf: ["local", "daytona"])),
+            ("state", .string()),
+            ("isolation", .string()),
+            ("detail", .string()),
+        ], required: ["backend", "state", "isolation", "detail"])),
+        ("activity", .object(properties: [
+            ("calls_in_flight", .integer(minimum: 0)),
+            ("calls_succeeded", .integer(minimum: 0)),
+            ("calls_failed", .integer(minimum: 0)),
+            ("calls_cancelled", .integer(minimum: 0)),
+            ("calls_rejected", .integer(minimum: 0)),
+            ("sessions_open", .integer(minimum: 0)),
+            ("sessions_total", .integer(minimum: 0)),
+        ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total"])),
+    ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity"])
+
+    static func definition(config: RLMConfig, activity: ServerActivity, startedAt: ContinuousClock.Instant) -> ToolDefinition {
+        ToolDefinition(
+            name: "rlm_status",
+            title: "RLM server status",
+            description: "Report the rlm-mcp server's version, supported MCP protocol versions, transport, configured root and sub models "
+                + "(and whether their credentials are present), sandbox backend and isolation, and call counters. Takes no arguments; "
+                + "secrets are never included.",
+            input: .object(properties: []),
+            output: outputSchema,
+            annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+        ) { _, context in
+            let report = await makeReport(config: config, activity: activity, startedAt: startedAt, sessionID: context.sessionID)
+            return try ToolOutput(text: render(report), result: report)
+        }
+    }
+
+    static func makeReport(config: RLMConfig, activity: ServerActivity, startedAt: ContinuousClock.Instant, sessionID: String) async -> Report {
+                return Report(
+            version: RLMVersion.current,
+            protocol_versions: .init(handshake: Version.supported.sorted(), modern: []),
+            transport: config.transport.rawValue,
+            session: sessionID,
+            uptime_s: (startedAt.secondsAgo * 1000).rounded() / 1000,
+            models: .init(root: config.model, sub: config.subtaskModel),
+            llm_configured: config.llmConfigured,
+            llm_hint: config.llmSetupHint,
+            sandbox: .init(
+                backend: config.sandboxBackend.rawValue,
+                state: "unavailable",
+                isolation: "none",
+                detail: "this build has no sandbox tools yet, so no code runs anywhere"
+            ),
+            activity: await activity.snapshot
+        )
+    }
+
+    static func render(_ report: Report) -> String {
+        var lines = [
+            "rlm-mcp \(report.version) over \(report.transport), up \(String(format: "%.1f", report.uptime_s)) s",
+            "MCP protocol versions: \(report.protocol_versions.handshake.joined(separator: ", "))",
+            "models: root \(report.models.root), sub \(report.models.sub) — \(report.llm_configured ? "configured" : "NOT configured")",
+        ]
+        if let hint = report.llm_hint { lines.append("  \(hint)") }
+        lines.append("sandbox: \(report.sandbox.backend), \(report.sandbox.state) (\(report.sandbox.detail))")
+        let a = report.activity
+        lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
+            + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
+        return lines.joined(separator: "\n")
+    }
+}

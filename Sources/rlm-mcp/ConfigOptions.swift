@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import RLMConfig
+
+/// Flags that override configuration variables; shared by every command that resolves the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "Transport: stdio, streamable-http or sse (MCP_TRANSPORT).")
+    var transport: String?
+
+    @Option(help: "Address to listen on for HTTP transports (MCP_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on for HTTP transports; 0 picks a free port (MCP_PORT).")
+    var port: String?
+
+    @Option(help: "Log level: trace, debug, info, warning, error (RLM_LOG_LEVEL).")
+    var logLevel: String?
+
+    var flagVariables: [String: String] {
+        var flags: [String: String] = [:]
+        flags["MCP_TRANSPORT"] = transport
+        flags["MCP_HOST"] = host
+        flags["MCP_PORT"] = port
+        flags["RLM_LOG_LEVEL"] = logLevel
+        return flags
+    }
+
+    /// Loads and validates the configuration; on an invalid value prints what to fix and exits with status 2.
+    func resolve() throws -> RLMConfig {
+        do {
+            return try RLMConfig.load(flags: flagVariables)
+        } catch {
+            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import RLMConfig
+
+/// The `rlm-mcp` command: an MCP server that gives clients Recursive Language Model tools.
+@main
+struct RLMMCP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlm-mcp",
+        abstract: "An MCP server that runs Recursive Language Model loops over contexts of any size.",
+        discussion: """
+            Configuration comes from flags, then the environment, then .env.local and .env in the current directory. \
+            Run `rlm-mcp status` to see what is in force.
+            """,
+        version: RLMVersion.current,
+        subcommands: [Serve.self, Status.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RLMConfig
+import RLMServer
+import ServiceLifecycle
+
+/// `rlm-mcp serve`: run the MCP server on the configured transport until the client leaves or a signal arrives.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the MCP server (the default command).",
+        discussion: """
+            With stdio (the default) the server speaks MCP on stdin/stdout and logs to stderr. With streamable-http it \
+            serves /mcp, with sse it serves /sse and /messages; both also serve /health. SIGINT or SIGTERM end every \
+            session and stop the server gracefully.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Allow listening on a non-loopback address without MCP_AUTH_TOKEN (only behind something that authenticates).")
+    var allowUnauthenticated = false
+
+    func run() async throws {
+        let config = try options.resolve()
+        do {
+            try config.checkBindSafety(allowUnauthenticated: allowUnauthenticated)
+        } catch {
+            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
+        let runtime = ServerRuntime(config: config, logger: logger)
+
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
+        switch config.transport {
+        case .stdio:
+            // The client closing stdin is the normal end of a stdio server, not a failure.
+            services = [.init(service: StdioService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup)]
+        case .streamableHTTP, .sse:
+            let path = config.transport == .sse ? "/sse" : "/mcp"
+            let http = HTTPApplication(runtime: runtime) { port in
+                let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
+                logger.notice("rlm-mcp \(RLMVersion.current) listening on http://\(shownHost):\(port)\(path)")
+            }
+            // Reverse order on shutdown: housekeeping closes the sessions first, so the HTTP server's graceful stop
+            // does not wait on event streams that would never end.
+            services = [.init(service: http.application), .init(service: http.housekeeping)]
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}
