@@ -2,7 +2,7 @@
 public actor ServerActivity {
     public enum Outcome: Sendable { case succeeded, failed, cancelled }
 
-    public struct Snapshot: Sendable, Codable, Equatable {
+    public struct Snapshot: Sendable, Equatable {
         public var calls_in_flight = 0
         public var calls_succeeded = 0
         public var calls_failed = 0

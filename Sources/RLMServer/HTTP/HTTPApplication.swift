@@ -54,13 +54,7 @@ public struct HTTPApplication {
 
     private static func mountStreamableHTTP(on router: Router<BasicRequestContext>, sessions: StreamableHTTPSessions, maxBody: Int) {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: maxBody)
-            } catch {
-                return JSONRPCErrorResponse.make(status: .contentTooLarge,
-                    message: "request body exceeds \(maxBody / 1_048_576) MB; raise MCP_MAX_BODY_MB to accept larger requests")
-            }
+            guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
             let response = await sessions.handle(MCP.HTTPRequest(
                 method: request.method.rawValue,
                 headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
@@ -87,13 +81,7 @@ public struct HTTPApplication {
             guard let id = request.uri.queryParameters["sessionId"].map(String.init) else {
                 return JSONRPCErrorResponse.make(status: .badRequest, message: "missing sessionId query parameter; use the endpoint the /sse stream announced")
             }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: maxBody)
-            } catch {
-                return JSONRPCErrorResponse.make(status: .contentTooLarge,
-                    message: "request body exceeds \(maxBody / 1_048_576) MB; raise MCP_MAX_BODY_MB to accept larger requests")
-            }
+            guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
             guard (try? JSONSerialization.jsonObject(with: Data(buffer: body))) != nil else {
                 return JSONRPCErrorResponse.make(status: .badRequest, code: -32700, message: "the request body is not valid JSON")
             }
@@ -103,6 +91,20 @@ public struct HTTPApplication {
             return Response(status: .accepted, body: ResponseBody(byteBuffer: ByteBuffer(string: "Accepted")))
         }
     }
+}
+
+/// The whole request body, or nil when it is larger than `maxBody`.
+private func collectBody(_ request: Request, upTo maxBody: Int) async throws -> ByteBuffer? {
+    do {
+        return try await request.body.collect(upTo: maxBody)
+    } catch is NIOTooManyBytesError {
+        return nil
+    }
+}
+
+private func bodyTooLarge(_ maxBody: Int) -> Response {
+    JSONRPCErrorResponse.make(status: .contentTooLarge,
+        message: "request body exceeds \(maxBody / 1_048_576) MB; raise MCP_MAX_BODY_MB to accept larger requests")
 }
 
 extension Response {

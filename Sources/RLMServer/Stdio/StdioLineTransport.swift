@@ -133,7 +133,7 @@ public actor StdioLineTransport: Transport {
 }
 
 /// Just enough of a JSON-RPC message to tell requests, responses and cancellations apart.
-enum JSONRPCPeek {
+enum JSONRPCPeek: Equatable {
     case request(id: String)
     case response(id: String)
     case cancelled(id: String)

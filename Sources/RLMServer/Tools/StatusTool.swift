@@ -4,16 +4,16 @@ import RLMConfig
 
 /// `rlm_status`: what this server is, how it is configured and what it is doing, without revealing any secret.
 enum StatusTool {
-    struct Report: Codable, Sendable {
-        struct ProtocolVersions: Codable, Sendable {
+    struct Report: Sendable {
+        struct ProtocolVersions: Sendable {
             let handshake: [String]
             let modern: [String]
         }
-        struct Models: Codable, Sendable {
+        struct Models: Sendable {
             let root: String
             let sub: String
         }
-        struct SandboxState: Codable, Sendable {
+        struct SandboxState: Sendable {
             let backend: String
             let state: String
             let isolation: String
@@ -72,7 +72,7 @@ enum StatusTool {
             annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
         ) { _, context in
             let report = await makeReport(config: config, activity: activity, startedAt: startedAt, sessionID: context.sessionID)
-            return try ToolOutput(text: render(report), result: report)
+            return ToolOutput(text: render(report), structured: report.value)
         }
     }
 
@@ -98,7 +98,7 @@ enum StatusTool {
 
     static func render(_ report: Report) -> String {
         var lines = [
-            "rlm-mcp \(report.version) over \(report.transport), up \(String(format: "%.1f", report.uptime_s)) s",
+            "rlm-mcp \(report.version) over \(report.transport), up \((report.uptime_s * 10).rounded() / 10) s",
             "MCP protocol versions: \(report.protocol_versions.handshake.joined(separator: ", "))",
             "models: root \(report.models.root), sub \(report.models.sub) — \(report.llm_configured ? "configured" : "NOT configured")",
         ]
@@ -108,5 +108,31 @@ enum StatusTool {
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
             + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension StatusTool.Report {
+    /// Built by hand: `Value(codable)` encodes to JSON and decodes it back, which costs more than the rest of the call.
+    var value: Value {
+        [
+            "version": .string(version),
+            "protocol_versions": ["handshake": .array(protocol_versions.handshake.map(Value.string)), "modern": .array(protocol_versions.modern.map(Value.string))],
+            "transport": .string(transport),
+            "session": .string(session),
+            "uptime_s": .double(uptime_s),
+            "models": ["root": .string(models.root), "sub": .string(models.sub)],
+            "llm_configured": .bool(llm_configured),
+            "llm_hint": llm_hint.map(Value.string) ?? .null,
+            "sandbox": ["backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation), "detail": .string(sandbox.detail)],
+            "activity": [
+                "calls_in_flight": .int(activity.calls_in_flight),
+                "calls_succeeded": .int(activity.calls_succeeded),
+                "calls_failed": .int(activity.calls_failed),
+                "calls_cancelled": .int(activity.calls_cancelled),
+                "calls_rejected": .int(activity.calls_rejected),
+                "sessions_open": .int(activity.sessions_open),
+                "sessions_total": .int(activity.sessions_total),
+            ],
+        ]
     }
 }

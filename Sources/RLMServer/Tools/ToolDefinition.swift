@@ -69,11 +69,6 @@ public struct ToolOutput: Sendable {
         self.text = text
         self.structured = structured
     }
-
-    /// Encodes a `Codable` result as the structured part.
-    public init<Result: Codable>(text: String, result: Result) throws {
-        self.init(text: text, structured: try Value(result))
-    }
 }
 
 /// A failure the caller can act on; it reaches the client as an `isError` result carrying `message`.

@@ -4,18 +4,19 @@ import MCP
 /// The one place that knows every tool: it lists them, validates arguments against their schemas and runs their handlers.
 public struct ToolRegistry: Sendable {
     public let tools: [ToolDefinition]
+    /// Built once: rendering every schema on each `tools/list` would cost more than answering it.
+    public let mcpTools: [Tool]
     private let byName: [String: ToolDefinition]
     private let activity: ServerActivity
     private let logger: Logger
 
     public init(tools: [ToolDefinition], activity: ServerActivity, logger: Logger) {
         self.tools = tools
+        self.mcpTools = tools.map(\.mcpTool)
         self.byName = Dictionary(uniqueKeysWithValues: tools.map { ($0.name, $0) })
         self.activity = activity
         self.logger = logger
     }
-
-    public var mcpTools: [Tool] { tools.map(\.mcpTool) }
 
     /// Runs one `tools/call`. Bad arguments and handler failures become `isError` results; an unknown tool name is a
     /// protocol error (-32602) as the MCP spec asks; cancellation propagates so the SDK sends no response.

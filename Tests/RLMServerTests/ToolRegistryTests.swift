@@ -1,0 +1,102 @@
+import Logging
+import MCP
+import RLMConfig
+import Testing
+@testable import RLMServer
+
+@Suite struct ToolRegistryTests {
+    let activity = ServerActivity()
+
+    private func registry(_ tools: [ToolDefinition]) -> ToolRegistry {
+        ToolRegistry(tools: tools, activity: activity, logger: Logger(label: "test"))
+    }
+
+    private let context = ToolContext(sessionID: "test", progress: .none)
+
+    private func echo(output: @escaping @Sendable (ToolArguments) throws -> ToolOutput) -> ToolDefinition {
+        ToolDefinition(
+            name: "echo", title: "Echo", description: "Echoes `text`.",
+            input: .object(properties: [("text", .string())], required: ["text"]),
+            output: .object(properties: [("text", .string())], required: ["text"])
+        ) { arguments, _ in try output(arguments) }
+    }
+
+    @Test func validArgumentsReachTheHandlerAndBothContentFormsComeBack() async throws {
+        let tools = registry([echo { ToolOutput(text: "said \($0.string("text")!)", structured: ["text": .string($0.string("text")!)]) }])
+        let result = try await tools.call(name: "echo", arguments: ["text": "hi"], context: context)
+        #expect(result.isError != true)
+        #expect(result.structuredContent == ["text": "hi"])
+        #expect(result.content == [.text(text: "said hi", annotations: nil, _meta: nil)])
+        #expect(await activity.snapshot.calls_succeeded == 1)
+    }
+
+    @Test func invalidArgumentsNeverReachTheHandler() async throws {
+        let tools = registry([echo { _ in
+            Issue.record("handler ran")
+            return ToolOutput(text: "", structured: [:])
+        }])
+        let result = try await tools.call(name: "echo", arguments: ["text": 5], context: context)
+        #expect(result.isError == true)
+        #expect(result.content == [.text(text: #"Invalid arguments for echo: argument "text" must be a string (got integer 5). See the tool's inputSchema."#, annotations: nil, _meta: nil)])
+        #expect(await activity.snapshot.calls_rejected == 1)
+    }
+
+    @Test func missingArgumentsObjectIsTreatedAsEmpty() async throws {
+        let result = try await registry([echo { _ in ToolOutput(text: "", structured: ["text": ""]) }]).call(name: "echo", arguments: nil, context: context)
+        #expect(result.isError == true)
+        #expect("\(result.content)".contains(#"argument \"text\" is required"#))
+    }
+
+    @Test func unknownToolIsAnInvalidParamsErrorListingTheTools() async {
+        await #expect(throws: MCPError.invalidParams("Unknown tool \"nope\". Available tools: echo")) {
+            try await registry([echo { _ in ToolOutput(text: "", structured: [:]) }]).call(name: "nope", arguments: [:], context: context)
+        }
+    }
+
+    @Test func aToolErrorBecomesAnErrorResultWithItsMessage() async throws {
+        let result = try await registry([echo { _ in throw ToolError("the sandbox is gone; call again to start a new one") }])
+            .call(name: "echo", arguments: ["text": "x"], context: context)
+        #expect(result.isError == true)
+        #expect(result.content == [.text(text: "the sandbox is gone; call again to start a new one", annotations: nil, _meta: nil)])
+        #expect(await activity.snapshot.calls_failed == 1)
+    }
+
+    @Test func outputThatBreaksTheOutputSchemaIsReportedNotSent() async throws {
+        let result = try await registry([echo { _ in ToolOutput(text: "", structured: ["text": 42]) }])
+            .call(name: "echo", arguments: ["text": "x"], context: context)
+        #expect(result.isError == true)
+        #expect(result.structuredContent == nil)
+        #expect("\(result.content)".contains("does not match its outputSchema"))
+    }
+
+    @Test func cancellationPropagatesAndIsCounted() async throws {
+        let slow = ToolDefinition(name: "slow", title: "Slow", description: "Sleeps.", input: .object(properties: []), output: .object(properties: [])) { _, _ in
+            try await Task.sleep(for: .seconds(60))
+            return ToolOutput(text: "", structured: [:])
+        }
+        let tools = registry([slow])
+        let call = Task { try await tools.call(name: "slow", arguments: [:], context: context) }
+        while await activity.snapshot.calls_in_flight == 0 { await Task.yield() }
+        call.cancel()
+        await #expect(throws: CancellationError.self) { try await call.value }
+        let counts = await activity.snapshot
+        #expect(counts.calls_cancelled == 1 && counts.calls_in_flight == 0)
+    }
+
+    @Test func everyRegisteredToolDeclaresSchemasAndItsStatusOutputValidates() async throws {
+        let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: ["RLM_DIAGNOSTIC_TOOLS": "1"])]))
+        let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
+        #expect(runtime.registry.tools.map(\.name) == ["rlm_status", "diagnostic_progress"])
+        for tool in runtime.registry.mcpTools {
+            #expect(tool.description?.isEmpty == false)
+            guard case let .object(input) = tool.inputSchema, case let .object(output)? = tool.outputSchema else {
+                Issue.record("\(tool.name) lacks object schemas")
+                continue
+            }
+            #expect(input["type"] == "object" && output["type"] == "object")
+        }
+        let status = try await runtime.registry.call(name: "rlm_status", arguments: [:], context: context)
+        #expect(status.isError != true)
+        #expect(status.structuredContent?.objectValue?["session"] == "test")
+    }
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Spine benchmarks (stdlib only): start-up to initialize response over stdio, idle RSS, and rlm_status round trips
+over stdio and streamable HTTP. Run against a release build:
+
+    swift build -c release --product rlm-mcp && python3 scripts/bench/spine.py
+
+Prints median / p90 / min of each figure; numbers are for the closing notes, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+INITIALIZE = {
+    "jsonrpc": "2.0", "id": 0, "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def status_call(request_id: int) -> dict:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": "rlm_status", "arguments": {}}}
+
+
+def line(message: dict) -> bytes:
+    return (json.dumps(message) + "\n").encode()
+
+
+def summary(name: str, samples: list[float], unit: str) -> str:
+    ordered = sorted(samples)
+    p90 = ordered[int(len(ordered) * 0.9) - 1] if len(ordered) >= 10 else ordered[-1]
+    return f"{name:<42} median {statistics.median(ordered):8.3f} {unit}   p90 {p90:8.3f}   min {ordered[0]:8.3f}   (n={len(ordered)})"
+
+
+def spawn_stdio(binary: str, cwd: str) -> subprocess.Popen:
+    return subprocess.Popen([binary, "serve"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "error"})
+
+
+def bench_startup(binary: str, cwd: str, runs: int) -> list[float]:
+    """Process start until the initialize response line is read, in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        process = spawn_stdio(binary, cwd)
+        process.stdin.write(line(INITIALIZE))
+        process.stdin.flush()
+        response = process.stdout.readline()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert b'"protocolVersion"' in response, response
+        process.stdin.close()
+        process.wait(timeout=10)
+    return samples
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def bench_stdio_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], float]:
+    process = spawn_stdio(binary, cwd)
+    process.stdin.write(line(INITIALIZE) + line(INITIALIZED))
+    process.stdin.flush()
+    process.stdout.readline()
+    time.sleep(1.0)
+    idle_rss = rss_mb(process.pid)
+    samples = []
+    for request_id in range(1, calls + 1):
+        started = time.perf_counter()
+        process.stdin.write(line(status_call(request_id)))
+        process.stdin.flush()
+        response = process.stdout.readline()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert f'"id":{request_id}'.encode() in response, response
+    process.stdin.close()
+    process.wait(timeout=10)
+    return samples, idle_rss
+
+
+def bench_http_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], float]:
+    process = subprocess.Popen([binary, "serve", "--transport", "streamable-http", "--port", "0"], cwd=cwd,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "info"})
+    try:
+        port = None
+        for text in process.stderr:
+            if match := re.search(r"listening on http://127\.0\.0\.1:(\d+)/mcp", text):
+                port = int(match.group(1))
+                break
+        assert port, "server did not report its port"
+        time.sleep(1.0)
+        idle_rss = rss_mb(process.pid)
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+        def post(message: dict) -> tuple[http.client.HTTPResponse, bytes]:
+            connection.request("POST", "/mcp", body=json.dumps(message), headers=headers)
+            response = connection.getresponse()
+            return response, response.read()
+
+        response, _ = post(INITIALIZE)
+        headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
+        headers["Mcp-Protocol-Version"] = "2025-11-25"
+        post(INITIALIZED)
+        samples = []
+        for request_id in range(1, calls + 1):
+            started = time.perf_counter()
+            _, body = post(status_call(request_id))
+            samples.append((time.perf_counter() - started) * 1000)
+            assert f'"id":{request_id}'.encode() in body, body
+        connection.close()
+        return samples, idle_rss
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "rlm-mcp"))
+    parser.add_argument("--startups", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as cwd:  # no .env files from the checkout
+        bench_startup(args.binary, cwd, 3)  # warm the page cache
+        startup = bench_startup(args.binary, cwd, args.startups)
+        stdio, stdio_rss = bench_stdio_calls(args.binary, cwd, args.calls)
+        http_calls, http_rss = bench_http_calls(args.binary, cwd, args.calls)
+    print(summary("start -> initialize response (stdio)", startup, "ms"))
+    print(summary("rlm_status round trip (stdio)", stdio, "ms"))
+    print(summary("rlm_status round trip (streamable HTTP)", http_calls, "ms"))
+    print(f"{'idle RSS after initialize (stdio)':<42} {stdio_rss:8.1f} MB")
+    print(f"{'idle RSS (streamable HTTP, no session)':<42} {http_rss:8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
