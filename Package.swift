@@ -40,7 +40,10 @@ let package = Package(
             ]
         ),
         .target(name: "RLMConfig"),
+        .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
+        .target(name: "CSandboxSupport"),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
+        .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
         .testTarget(
             name: "RLMServerTests",
             dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk")]

@@ -1,0 +1,103 @@
+import CSandboxSupport
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process in its own process group, started with `posix_spawn` and an explicit file-descriptor table,
+/// so the sandbox can kill it together with everything it started.
+struct ChildProcess: Sendable {
+    let pid: pid_t
+
+    /// Starts `argv` with `fds[i]` as its descriptor `i` (entries that are nil get /dev/null); no other descriptor
+    /// of this process is inherited.
+    static func spawn(_ argv: [String], environment: [String: String], fds: [Int32?], cwd: String) throws(SandboxError) -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        // dup2 clears FD_CLOEXEC on the target, so the child keeps exactly the descriptors listed here.
+        for (target, source) in fds.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, source ?? devNull, Int32(target))
+        }
+        rlm_spawn_file_actions_addchdir(&actions, cwd)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        posix_spawnattr_setsigmask(&attributes, &signals)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArguments.forEach { free($0) }
+            cEnvironment.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
+        guard status == 0 else {
+            throw .workerFailed("could not start \(argv[0]): \(String(cString: strerror(status)))")
+        }
+        return ChildProcess(pid: pid)
+    }
+
+    /// Kills the whole process group (the launcher, the worker and anything the code started).
+    func killGroup() {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+    }
+
+    /// Blocks until the process exits; returns a description such as "exit code 1" or "signal 9 (SIGKILL)".
+    func waitForExit() -> (code: Int32, description: String) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return (-1, "unknown exit (\(String(cString: strerror(errno))))") }
+        }
+        // WIFEXITED / WTERMSIG are macros that Swift does not import.
+        let signal = status & 0x7f
+        if signal == 0 { return ((status >> 8) & 0xff, "exit code \((status >> 8) & 0xff)") }
+        return (128 + signal, "signal \(signal)\(signal == SIGKILL ? " (SIGKILL)" : signal == SIGXCPU ? " (SIGXCPU: CPU time limit)" : "")")
+    }
+}
+
+/// A pipe whose two ends are close-on-exec in this process.
+struct Pipe: Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init() throws(SandboxError) {
+        var ends: [Int32] = [0, 0]
+        guard rlm_pipe_cloexec(&ends) == 0 else { throw .io("pipe2 failed: \(String(cString: strerror(errno)))") }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+    }
+}
+
+/// Writes all of `data` to `fd`, retrying on EINTR and short writes.
+func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+    data.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+}

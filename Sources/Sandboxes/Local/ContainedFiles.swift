@@ -1,0 +1,136 @@
+import CSandboxSupport
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// File access confined to one directory tree that untrusted code can also write to.
+///
+/// Every path is opened with `openat2(RESOLVE_BENEATH)`, so `..`, absolute symlinks and symlinks that lead out are
+/// refused by the kernel at open time, with no window for the code to swap a directory for a link between a check
+/// and the open.
+struct ContainedFiles: Sendable {
+    let root: String
+    /// The path code inside the sandbox uses for `root` (e.g. /work), accepted as a prefix of absolute paths.
+    let visibleRoot: String
+    /// Files and directories created by the host are handed to this uid so the worker can change them.
+    let owner: UInt32?
+
+    /// The path relative to the root, or an error explaining why it is not allowed.
+    func relative(_ path: String) throws(SandboxError) -> String {
+        if path.contains("\0") { throw .invalidPath(path, reason: "it contains a NUL byte") }
+        var relative = path
+        if relative.hasPrefix("/") {
+            guard relative == visibleRoot || relative.hasPrefix(visibleRoot + "/") else {
+                throw .invalidPath(path, reason: "absolute paths must be inside the sandbox work dir \(visibleRoot); use a relative path")
+            }
+            relative = String(relative.dropFirst(visibleRoot.count))
+        }
+        let parts = relative.split(separator: "/").filter { $0 != "." }
+        var depth = 0
+        for part in parts {
+            depth += part == ".." ? -1 : 1
+            if depth < 0 { throw .invalidPath(path, reason: "it leads outside the sandbox work dir") }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    func write(_ path: String, data: Data) throws(SandboxError) {
+        let relative = try relative(path)
+        guard relative != "." else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
+        let components = relative.split(separator: "/")
+        let parent = components.dropLast().joined(separator: "/")
+        try makeDirectories(parent.isEmpty ? "." : parent, original: path)
+        let fd = try open(relative, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o644, original: path)
+        defer { close(fd) }
+        if let owner { fchown(fd, owner, owner) }
+        guard writeAll(fd, data) else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    func read(_ path: String, maxBytes: Int) throws(SandboxError) -> Data {
+        let fd = try open(try relative(path), flags: O_RDONLY | O_NOFOLLOW, mode: 0, original: path)
+        defer { close(fd) }
+        var info = stat()
+        fstat(fd, &info)
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw .invalidPath(path, reason: "it is a directory; list it with sandbox_files") }
+        guard info.st_size <= maxBytes else { throw .tooLarge(path, size: Int(info.st_size), limit: maxBytes) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while data.count <= maxBytes {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw .io("could not read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+        }
+        guard data.count <= maxBytes else { throw .tooLarge(path, size: data.count, limit: maxBytes) }
+        return data
+    }
+
+    /// Entries under `path` (recursively when asked), without following symbolic links; at most `limit` entries.
+    func list(_ path: String, recursive: Bool, limit: Int = 10_000) throws(SandboxError) -> (entries: [FileEntry], complete: Bool) {
+        let start = try relative(path)
+        let fd = try open(start, flags: O_RDONLY | O_DIRECTORY, mode: 0, original: path)
+        var entries: [FileEntry] = []
+        var queue: [(fd: Int32, prefix: String)] = [(fd, start == "." ? "" : start + "/")]
+        var complete = true
+        while let (directory, prefix) = queue.popLast() {
+            defer { close(directory) }
+            guard let handle = fdopendir(dup(directory)) else { continue }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                guard entries.count < limit else { complete = false; break }
+                var info = stat()
+                guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+                entries.append(FileEntry(name: name, path: prefix + name, isDirectory: isDirectory, size: isDirectory ? 0 : Int(info.st_size),
+                                         modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9))
+                if recursive && isDirectory {
+                    let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child >= 0 { queue.append((child, prefix + name + "/")) }
+                }
+            }
+        }
+        return (entries.sorted { $0.path < $1.path }, complete)
+    }
+
+    private func makeDirectories(_ relative: String, original: String) throws(SandboxError) {
+        guard relative != "." else { return }
+        var built = ""
+        for part in relative.split(separator: "/") {
+            built += built.isEmpty ? String(part) : "/\(part)"
+            let parentFD = try open(built.contains("/") ? String(built[..<built.lastIndex(of: "/")!]) : ".", flags: O_RDONLY | O_DIRECTORY, mode: 0, original: original)
+            defer { close(parentFD) }
+            if mkdirat(parentFD, String(part), 0o755) == 0 {
+                if let owner { fchownat(parentFD, String(part), owner, owner, AT_SYMLINK_NOFOLLOW) }
+            } else if errno != EEXIST {
+                throw .io("could not create directory \(built): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private func open(_ relative: String, flags: Int32, mode: UInt32, original: String) throws(SandboxError) -> Int32 {
+        let rootFD = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { throw .io("the sandbox work dir is gone: \(String(cString: strerror(errno)))") }
+        defer { close(rootFD) }
+        let fd = rlm_openat2(rootFD, relative, UInt64(flags | O_CLOEXEC), UInt64(mode), Self.resolveBeneath | Self.resolveNoMagicLinks)
+        if fd >= 0 { return fd }
+        switch errno {
+        case EXDEV: throw .invalidPath(original, reason: "it (or a symbolic link on the way) leads outside the sandbox work dir")
+        case ENOSYS: throw .io("this kernel lacks openat2 (Linux 5.6+), which safe file access in the sandbox needs")
+        case ELOOP: throw .invalidPath(original, reason: "it is a symbolic link; links are not followed here")
+        case ENOENT: throw .notFound(original)
+        case ENOTDIR: throw .invalidPath(original, reason: "a part of it is not a directory")
+        case EISDIR: throw .invalidPath(original, reason: "it is a directory")
+        default: throw .io("cannot open \(original): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static let resolveNoMagicLinks: UInt64 = 0x02
+    private static let resolveBeneath: UInt64 = 0x08
+}

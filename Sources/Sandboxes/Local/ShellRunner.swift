@@ -1,0 +1,102 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs one shell command to completion with captured, capped output and a timeout that kills its process group.
+enum ShellRunner {
+    static let outputCap = 100_000
+
+    static func run(_ argv: [String], environment: [String: String], cwd: String, timeout: Duration) async throws -> ShellResult {
+        let stdout = try Pipe()
+        let stderr = try Pipe()
+        let started = ContinuousClock.now
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn(argv, environment: environment, fds: [nil, stdout.writeEnd, stderr.writeEnd], cwd: cwd)
+        } catch {
+            [stdout.readEnd, stdout.writeEnd, stderr.readEnd, stderr.writeEnd].forEach { _ = close($0) }
+            throw error
+        }
+        close(stdout.writeEnd)
+        close(stderr.writeEnd)
+        let timedOut = Flag()
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            timedOut.set()
+            process.killGroup()
+        }
+        defer { watchdog.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<(String, Bool, String, Bool, Int32), Never>) in
+                let thread = Thread {
+                    let errors = CappedCollector(fd: stderr.readEnd, cap: outputCap)
+                    let errorThread = Thread { errors.drain() }
+                    errorThread.start()
+                    let output = CappedCollector(fd: stdout.readEnd, cap: outputCap)
+                    output.drain()
+                    errors.waitUntilDrained()
+                    let exit = process.waitForExit()
+                    // Background jobs the command left behind die with it.
+                    process.killGroup()
+                    continuation.resume(returning: (output.text, output.truncated, errors.text, errors.truncated, exit.code))
+                }
+                thread.start()
+            }
+        } onCancel: {
+            process.killGroup()
+        }
+        try Task.checkCancellation()
+        let elapsed = ContinuousClock.now - started
+        return ShellResult(
+            stdout: outcome.0, stderr: outcome.2 + (timedOut.isSet ? "\n[timed out after \(timeout.components.seconds) s; the command was killed]" : ""),
+            exitCode: outcome.4, timedOut: timedOut.isSet, truncated: outcome.1 || outcome.3,
+            durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        )
+    }
+}
+
+/// Reads a descriptor to its end, keeping the first `cap` bytes.
+private final class CappedCollector: @unchecked Sendable {
+    private let fd: Int32
+    private let cap: Int
+    private var data = Data()
+    private var total = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(fd: Int32, cap: Int) {
+        self.fd = fd
+        self.cap = cap
+    }
+
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            total += count
+            if data.count < cap { data.append(contentsOf: buffer[0..<min(count, cap - data.count)]) }
+        }
+        close(fd)
+        done.signal()
+    }
+
+    func waitUntilDrained() { done.wait() }
+
+    var truncated: Bool { total > data.count }
+    var text: String {
+        String(decoding: data, as: UTF8.self) + (truncated ? "\n... [output truncated: \(total - data.count) more bytes not shown]" : "")
+    }
+}
+
+/// A one-way flag shared between a watchdog and the code that reports.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

@@ -1,0 +1,360 @@
+"""rlm-mcp sandbox worker: one Python REPL namespace, driven by the host over newline-delimited JSON frames.
+
+Runs inside the sandbox (local bubblewrap/unshare, or Daytona). Standard library only, Python >= 3.10.
+Frames travel on dedicated file descriptors (--in-fd / --out-fd), never on stdout/stderr, so stray writes from user
+code or C extensions cannot corrupt the protocol. See DESIGN.md section 2 for the frame shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import os
+import sys
+import time
+import traceback
+
+PROTOCOL_VERSION = 1
+
+
+class _Submitted(BaseException):
+    """Raised by SUBMIT to end the current code block cleanly (BaseException: user `except Exception` cannot swallow it)."""
+
+
+class OutputLimitExceeded(BaseException):
+    """Raised when a code block keeps printing far past the output cap; the namespace survives."""
+
+
+class CappedWriter(io.TextIOBase):
+    """A text stream that keeps the first `cap` characters and counts the rest."""
+
+    def __init__(self, cap: int, hard_cap: int) -> None:
+        self.cap = cap
+        self.hard_cap = hard_cap
+        self.parts: list[str] = []
+        self.kept = 0
+        self.total = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.total += len(text)
+        room = self.cap - self.kept
+        if room > 0:
+            piece = text[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+        if self.total > self.hard_cap:
+            raise OutputLimitExceeded(
+                f"output exceeded {self.hard_cap} characters; the code block was stopped (variables are kept)"
+            )
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def absorb(self, text: str) -> None:
+        """Adds output captured outside Python (subprocesses, C code), within the cap but without the hard stop."""
+        self.total += len(text)
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.kept
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+class Channel:
+    """Frames in and out over two file descriptors."""
+
+    def __init__(self, in_fd: int, out_fd: int) -> None:
+        self.reader = os.fdopen(in_fd, "rb", buffering=1 << 16)
+        self.out_fd = out_fd
+        self.next_request = 0
+
+    def send(self, frame: dict) -> None:
+        data = (json.dumps(frame, ensure_ascii=False, default=repr) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            written = os.write(self.out_fd, view)
+            view = view[written:]
+
+    def receive(self) -> dict | None:
+        line = self.reader.readline()
+        if not line:
+            return None
+        return json.loads(line)
+
+    def request(self, exec_id: str, kind: str, **fields) -> dict:
+        """Sends a request to the host and blocks until its reply arrives."""
+        self.next_request += 1
+        request_id = f"q{self.next_request}"
+        self.send({"ev": "request", "id": request_id, "exec": exec_id, "kind": kind, **fields})
+        while True:
+            frame = self.receive()
+            if frame is None:
+                raise SystemExit(0)  # host went away
+            if frame.get("op") == "reply" and frame.get("id") == request_id:
+                return frame
+            if frame.get("op") == "shutdown":
+                raise SystemExit(0)
+            # Anything else is a host bug; say so rather than deadlock.
+            self.send({"ev": "protocol_error", "message": f"unexpected frame while waiting for {request_id}: {frame.get('op')}"})
+
+
+def to_json_value(value, field: str, fallbacks: list[str]):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        fallbacks.append(field)
+        return repr(value)
+
+
+class Worker:
+    def __init__(self, channel: Channel, workdir: str, os_output_fd: int | None) -> None:
+        self.channel = channel
+        self.os_output_fd = os_output_fd
+        self.workdir = workdir
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.current_exec: str | None = None
+        self.submitted: dict | None = None
+        self._install_helpers()
+
+    # -- helpers visible to user code ------------------------------------------------------------
+
+    def _install_helpers(self) -> None:
+        worker = self
+
+        def llm_query(prompt, model=None):
+            """Ask the sub model one question; returns its text."""
+            reply = worker._ask("llm_query", prompt=str(prompt), model=model)
+            return reply["result"]
+
+        def llm_query_batched(prompts, model=None):
+            """Ask the sub model many questions concurrently; returns the answers in order."""
+            reply = worker._ask("llm_query_batched", prompts=[str(p) for p in prompts], model=model)
+            return reply["results"]
+
+        def rlm_query(task, context=None):
+            """Run a recursive RLM on `task` over `context`; returns its answer."""
+            reply = worker._ask("rlm_query", task=str(task), context=context if context is None or isinstance(context, str) else json.dumps(context, default=repr))
+            return reply["result"]
+
+        def SUBMIT(**fields):
+            """Finish: record the named fields as the final result and stop this code block."""
+            if not fields:
+                raise TypeError("SUBMIT needs at least one field, e.g. SUBMIT(answer=...)")
+            worker.submitted = fields
+            raise _Submitted()
+
+        def FINAL(answer):
+            SUBMIT(answer=answer)
+
+        def FINAL_VAR(name):
+            if name not in worker.namespace:
+                raise NameError(f"FINAL_VAR: no variable named {name!r}")
+            SUBMIT(answer=worker.namespace[name])
+
+        for helper in (llm_query, llm_query_batched, rlm_query, SUBMIT, FINAL, FINAL_VAR):
+            self.namespace[helper.__name__] = helper
+
+    def _ask(self, kind: str, **fields):
+        if self.current_exec is None:
+            raise RuntimeError(f"{kind} can only be called while code is running")
+        reply = self.channel.request(self.current_exec, kind, **fields)
+        if reply.get("error"):
+            raise RuntimeError(reply["error"])
+        return reply
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def execute(self, frame: dict) -> dict:
+        exec_id = frame["id"]
+        cap = int(frame.get("max_output_chars") or 20000)
+        stdout = CappedWriter(cap, hard_cap=max(cap * 50, 1_000_000))
+        stderr = CappedWriter(cap, hard_cap=max(cap * 50, 1_000_000))
+        for name, value in (frame.get("variables") or {}).items():
+            self.namespace[name] = value
+        self.current_exec = exec_id
+        self.submitted = None
+        error = None
+        started = time.perf_counter()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = stdout, stderr
+        try:
+            self._run(frame.get("code", ""))
+        except _Submitted:
+            pass
+        except OutputLimitExceeded as exc:
+            error = {"type": "OutputLimitExceeded", "message": str(exc), "traceback": ""}
+        except SystemExit as exc:
+            error = {"type": "SystemExit", "message": f"exit({exc.code!r}) was called; the namespace is kept", "traceback": ""}
+        except KeyboardInterrupt:
+            error = {"type": "KeyboardInterrupt", "message": "interrupted", "traceback": ""}
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything
+            error = {"type": type(exc).__name__, "message": str(exc), "traceback": self._user_traceback(exc)}
+        finally:
+            sys.stdout, sys.stderr = saved
+            self.current_exec = None
+            self._absorb_os_output(stdout, cap)
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        submitted = None
+        fallbacks: list[str] = []
+        if self.submitted is not None:
+            submitted = {k: to_json_value(v, k, fallbacks) for k, v in self.submitted.items()}
+        out_text, err_text = stdout.getvalue(), stderr.getvalue()
+        truncated = stdout.truncated or stderr.truncated
+        if stdout.truncated:
+            out_text += f"\n... [output truncated: {stdout.total - stdout.kept} more characters not shown]"
+        if stderr.truncated:
+            err_text += f"\n... [output truncated: {stderr.total - stderr.kept} more characters not shown]"
+        result = {
+            "ev": "result", "id": exec_id, "stdout": out_text, "stderr": err_text, "error": error,
+            "submitted": submitted, "truncated": truncated, "duration_ms": duration_ms,
+        }
+        if fallbacks:
+            result["repr_fallback"] = fallbacks
+        return result
+
+    def _absorb_os_output(self, stdout: CappedWriter, cap: int) -> None:
+        """Appends what subprocesses and C code wrote to fds 1/2 during the block, then empties the capture file."""
+        if self.os_output_fd is None:
+            return
+        size = os.fstat(self.os_output_fd).st_size
+        if size:
+            os.lseek(self.os_output_fd, 0, os.SEEK_SET)
+            data = os.read(self.os_output_fd, min(size, cap * 4))
+            stdout.absorb(data.decode("utf-8", "replace"))
+            if size > len(data):
+                stdout.total += size - len(data)
+            os.ftruncate(self.os_output_fd, 0)
+
+    def _run(self, code: str) -> None:
+        """Runs a block like a REPL cell: statements in order, and the value of a final bare expression is printed."""
+        tree = ast.parse(code, filename="<cell>", mode="exec")
+        last_expr = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last_expr = ast.Expression(tree.body.pop().value)
+        if tree.body:
+            exec(compile(tree, "<cell>", "exec"), self.namespace)
+        if last_expr is not None:
+            value = eval(compile(last_expr, "<cell>", "eval"), self.namespace)
+            if value is not None:
+                print(repr(value))
+
+    @staticmethod
+    def _user_traceback(exc: BaseException) -> str:
+        """The traceback from the user's cell onwards, without this worker's frames."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        user = [f for f in frames if f.filename != __file__]
+        lines = traceback.format_list(user) if user else []
+        if isinstance(exc, SyntaxError):
+            return "".join(traceback.format_exception_only(type(exc), exc))
+        return "Traceback (most recent call last):\n" + "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
+
+    def load_context(self, frame: dict) -> dict:
+        path = os.path.join(self.workdir, frame["path"])
+        kind = frame.get("kind", "text")
+        name = frame.get("name", "context")
+        started = time.perf_counter()
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle) if kind == "json" else handle.read()
+        self.namespace[name] = value
+        return {"ev": "loaded", "id": frame.get("id"), "name": name, "type": type(value).__name__,
+                "length": len(value), "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+
+
+def apply_limits(args) -> None:
+    import resource
+
+    def cap(kind, value):
+        if value and value > 0:
+            resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_CPU, args.cpu_s)
+    cap(resource.RLIMIT_AS, args.memory_mb * 1024 * 1024 if args.memory_mb else 0)
+    cap(resource.RLIMIT_FSIZE, args.fsize_mb * 1024 * 1024 if args.fsize_mb else 0)
+    cap(resource.RLIMIT_NOFILE, args.nofile)
+    cap(resource.RLIMIT_NPROC, args.nproc)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def die_with_parent() -> None:
+    """Linux: get SIGKILL when the process that started us dies, so no worker outlives the server."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort off Linux
+        pass
+
+
+def capture_os_output() -> int | None:
+    """Points fds 1 and 2 at an anonymous append-only file, so output of subprocesses (`os.system`, `subprocess`)
+    and C code is captured with each block's stdout instead of being lost or reaching the host's terminal."""
+    try:
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix=".rlm-output-")
+        os.unlink(path)
+        appending = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND)
+        os.dup2(appending, 1)
+        os.dup2(appending, 2)
+        os.close(appending)
+        return fd
+    except OSError:
+        return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="rlm-mcp sandbox worker")
+    parser.add_argument("--in-fd", type=int, default=3)
+    parser.add_argument("--out-fd", type=int, default=4)
+    parser.add_argument("--workdir", default=os.getcwd())
+    parser.add_argument("--cpu-s", type=int, default=0)
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--fsize-mb", type=int, default=0)
+    parser.add_argument("--nofile", type=int, default=0)
+    parser.add_argument("--nproc", type=int, default=0)
+    args = parser.parse_args()
+
+    die_with_parent()
+    channel = Channel(args.in_fd, args.out_fd)
+    os.chdir(args.workdir)
+    apply_limits(args)
+    sys.setrecursionlimit(10_000)
+    worker = Worker(channel, args.workdir, capture_os_output())
+    channel.send({"ev": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "protocol": PROTOCOL_VERSION})
+    while True:
+        frame = channel.receive()
+        if frame is None or frame.get("op") == "shutdown":
+            return 0
+        op = frame.get("op")
+        if op == "exec":
+            channel.send(worker.execute(frame))
+        elif op == "load_context":
+            try:
+                channel.send(worker.load_context(frame))
+            except Exception as exc:  # noqa: BLE001
+                channel.send({"ev": "loaded", "id": frame.get("id"), "error": {"type": type(exc).__name__, "message": str(exc)}})
+        elif op == "ping":
+            channel.send({"ev": "pong", "id": frame.get("id")})
+        else:
+            channel.send({"ev": "protocol_error", "message": f"unknown op {op!r}"})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Where LLM-written code runs. The engine and the tools talk only to this protocol; the local worker backend and
+/// the Daytona backend implement it. Paths are relative to the sandbox's working directory.
+public protocol Sandbox: Sendable {
+    /// Runs `code` in `namespace`. `fresh` namespaces are discarded after the call; others keep their variables.
+    /// Throws `SandboxError`, or `CancellationError` when the calling task is cancelled (the worker is killed).
+    func execute(_ request: ExecRequest) async throws -> ExecResult
+    /// Forgets a namespace's variables (its worker is stopped).
+    func resetNamespace(_ name: String) async
+    func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int
+    func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data
+    func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry]
+    /// Throws `SandboxError`, or `CancellationError` when the calling task is cancelled (the command is killed).
+    func shell(command: String, cwd: String?, timeout: Duration) async throws -> ShellResult
+    func status() async -> SandboxStatus
+    /// Stops every worker and deletes the working directory.
+    func shutdown() async
+}
+
+/// One code execution.
+public struct ExecRequest: Sendable {
+    public enum Namespace: Sendable, Equatable {
+        /// A throw-away namespace for this call only.
+        case fresh
+        /// A named namespace whose variables persist across calls.
+        case named(String)
+    }
+
+    public var code: String
+    public var namespace: Namespace
+    /// A JSON object whose members become variables before the code runs.
+    public var variablesJSON: Data?
+    public var timeout: Duration
+    public var maxOutputChars: Int
+    /// Answers `llm_query` / `llm_query_batched` / `rlm_query` calls made by the code.
+    public var onSubCall: SubCallHandler
+
+    public init(code: String, namespace: Namespace, variablesJSON: Data? = nil, timeout: Duration, maxOutputChars: Int = 20_000,
+                onSubCall: @escaping SubCallHandler = SubCall.unavailable) {
+        self.code = code
+        self.namespace = namespace
+        self.variablesJSON = variablesJSON
+        self.timeout = timeout
+        self.maxOutputChars = maxOutputChars
+        self.onSubCall = onSubCall
+    }
+}
+
+/// A request the running code made to the host.
+public enum SubCall: Sendable, Equatable {
+    case llmQuery(prompt: String, model: String?)
+    case llmQueryBatched(prompts: [String], model: String?)
+    case rlmQuery(task: String, context: String?)
+
+    /// What the host answers when no engine is attached: the code gets a `RuntimeError` with this message.
+    public static let unavailable: SubCallHandler = { call in
+        .failure("\(call.name) is not available here: sub-LLM calls need an RLM run (rlm_execute) with a configured language model")
+    }
+
+    public var name: String {
+        switch self {
+        case .llmQuery: "llm_query"
+        case .llmQueryBatched: "llm_query_batched"
+        case .rlmQuery: "rlm_query"
+        }
+    }
+}
+
+public enum SubCallReply: Sendable, Equatable {
+    case text(String)
+    case texts([String])
+    case failure(String)
+}
+
+public typealias SubCallHandler = @Sendable (SubCall) async -> SubCallReply
+
+/// What one execution produced.
+public struct ExecResult: Sendable, Equatable {
+    public struct Failure: Sendable, Equatable {
+        public var type: String
+        public var message: String
+        public var traceback: String
+    }
+
+    public var stdout: String
+    public var stderr: String
+    public var error: Failure?
+    /// The fields given to `SUBMIT(...)`, as a JSON object, when the code called it.
+    public var submittedJSON: Data?
+    public var truncated: Bool
+    public var durationMS: Double
+}
+
+public struct ShellResult: Sendable, Equatable {
+    public var stdout: String
+    public var stderr: String
+    public var exitCode: Int32
+    public var timedOut: Bool
+    public var truncated: Bool
+    public var durationMS: Double
+}
+
+public struct FileEntry: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var isDirectory: Bool
+    public var size: Int
+    /// Seconds since 1970.
+    public var modified: Double
+}
+
+public struct SandboxStatus: Sendable, Equatable {
+    public var backend: String
+    public var state: String
+    public var isolation: String
+    public var namespaces: [String]
+    public var workers: Int
+}
+
+/// Why a sandbox operation failed, worded for the person or model that made the call.
+public enum SandboxError: Error, Equatable, CustomStringConvertible {
+    case invalidPath(String, reason: String)
+    case notFound(String)
+    case tooLarge(String, size: Int, limit: Int)
+    case isolationUnavailable(String)
+    case workerFailed(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidPath(path, reason): "path \"\(path)\" is not allowed: \(reason)"
+        case let .notFound(path): "\(path) does not exist in the sandbox; list files with sandbox_files"
+        case let .tooLarge(path, size, limit): "\(path) is \(size) bytes, over the \(limit)-byte limit for one download"
+        case let .isolationUnavailable(message): message
+        case let .workerFailed(message): message
+        case let .io(message): message
+        }
+    }
+}
