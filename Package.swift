@@ -31,6 +31,7 @@ let package = Package(
             name: "RLMServer",
             dependencies: [
                 "RLMConfig",
+                "Sandboxes",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -24,6 +24,8 @@ extension RLMConfig {
             ("RLM_SANDBOX", sandbox.rawValue),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
+            ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
+            ("RLM_SANDBOX_UNSAFE", sandboxUnsafe ? "1" : "0"),
             ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
             ("OPENAI_API_KEY", mask(openAIAPIKey)),
             ("OPENAI_BASE_URL", openAIBaseURL),

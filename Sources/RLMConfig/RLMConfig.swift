@@ -24,6 +24,10 @@ public struct RLMConfig: Sendable {
         case us, eu, asia
     }
 
+    public enum SandboxIsolation: String, Sendable, CaseIterable {
+        case auto, bubblewrap, unshare, none
+    }
+
     // Daytona
     public var daytonaAPIKey: Secret?
     public var daytonaAPIURL: String
@@ -44,6 +48,10 @@ public struct RLMConfig: Sendable {
     public var sandbox: SandboxChoice
     public var python: String?
     public var sandboxMemoryMB: Int
+    /// Which local isolation to use; `auto` picks the strongest that works.
+    public var sandboxIsolation: SandboxIsolation
+    /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
+    public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
     // Server
     public var logLevel: LogLevel
@@ -112,6 +120,11 @@ extension RLMConfig {
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
+        sandboxIsolation = try read.choice("RLM_SANDBOX_ISOLATION", default: .auto)
+        sandboxUnsafe = try read.boolean("RLM_SANDBOX_UNSAFE", default: false)
+        if sandboxIsolation == .none && !sandboxUnsafe {
+            throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
+        }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
         logLevel = try read.choice("RLM_LOG_LEVEL", default: .info)
         transport = try read.choice("MCP_TRANSPORT", default: .stdio)

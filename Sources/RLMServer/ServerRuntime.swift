@@ -6,17 +6,21 @@ public final class ServerRuntime: Sendable {
     public let config: RLMConfig
     public let activity: ServerActivity
     public let registry: ToolRegistry
+    public let sandboxes: SandboxProvider
     public let logger: Logger
     public let startedAt: ContinuousClock.Instant
 
     public init(config: RLMConfig, logger: Logger) {
         let activity = ServerActivity()
         let startedAt = ContinuousClock.now
-        var tools = [StatusTool.definition(config: config, activity: activity, startedAt: startedAt)]
+        let sandboxes = SandboxProvider(config: config)
+        var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, startedAt: startedAt)]
+        tools += SandboxTools.all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity
         self.startedAt = startedAt
+        self.sandboxes = sandboxes
         self.logger = logger
         self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger)
     }

@@ -16,12 +16,16 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, warning, error (RLM_LOG_LEVEL).")
     var logLevel: String?
 
+    @Flag(help: "Run LLM-written code without isolation when no sandbox isolation works (RLM_SANDBOX_UNSAFE=1). Dangerous.")
+    var unsafeLocal = false
+
     var flagVariables: [String: String] {
         var flags: [String: String] = [:]
         flags["MCP_TRANSPORT"] = transport
         flags["MCP_HOST"] = host
         flags["MCP_PORT"] = port
         flags["RLM_LOG_LEVEL"] = logLevel
+        if unsafeLocal { flags["RLM_SANDBOX_UNSAFE"] = "1" }
         return flags
     }
 

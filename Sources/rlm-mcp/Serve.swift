@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        // A worker that dies mid-write must surface as an error on that pipe, not kill the server.
+        signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         let runtime = ServerRuntime(config: config, logger: logger)
 
@@ -53,5 +55,6 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+        await runtime.sandboxes.shutdown()
     }
 }

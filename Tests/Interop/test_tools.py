@@ -18,7 +18,15 @@ async def test_auto_mode_falls_back_to_the_handshake_and_lists_tools(conn):
         assert client.protocol_version in HANDSHAKE_VERSIONS
         assert client.server_info.name == "rlm-mcp"
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {"rlm_status", "diagnostic_progress"}
+    assert set(tools) == {
+        "rlm_status", "diagnostic_progress", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload",
+        "sandbox_download", "sandbox_files", "sandbox_shell",
+    }
+    for tool in tools.values():
+        assert tool.description and tool.input_schema["type"] == "object" and tool.output_schema["type"] == "object"
+    assert {name for name, tool in tools.items() if tool.annotations and tool.annotations.read_only_hint} == {
+        "rlm_status", "sandbox_files", "sandbox_download", "diagnostic_progress",
+    }
     status = tools["rlm_status"]
     assert status.input_schema["type"] == "object"
     assert status.input_schema["additionalProperties"] is False

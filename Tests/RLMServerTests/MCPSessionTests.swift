@@ -20,8 +20,9 @@ import Testing
     @Test func listsAndCallsTools() async throws {
         let (client, session, runtime) = try await connected()
         let tools = try await client.listTools().tools
-        #expect(tools.map(\.name) == ["rlm_status"])
-        #expect(tools.first?.annotations.readOnlyHint == true)
+        #expect(tools.map(\.name) == ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell"])
+        let readOnly = tools.filter { $0.annotations.readOnlyHint == true }.map(\.name)
+        #expect(readOnly == ["rlm_status", "sandbox_download", "sandbox_files"])
         let result = try await client.callTool(name: "rlm_status", arguments: [:]) as RequestContext<CallTool.Result>
         let status = try await result.value
         #expect(status.structuredContent?.objectValue?["session"] == "memory-1")

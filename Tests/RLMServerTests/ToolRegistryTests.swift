@@ -11,7 +11,7 @@ import Testing
         ToolRegistry(tools: tools, activity: activity, logger: Logger(label: "test"))
     }
 
-    private let context = ToolContext(sessionID: "test", progress: .none)
+    private let context = ToolContext(sessionID: "test", workspace: Workspace(provider: SandboxProvider(config: try! RLMConfig(variables: LayeredVariables(layers: [])))), progress: .none)
 
     private func echo(output: @escaping @Sendable (ToolArguments) throws -> ToolOutput) -> ToolDefinition {
         ToolDefinition(
@@ -86,7 +86,10 @@ import Testing
     @Test func everyRegisteredToolDeclaresSchemasAndItsStatusOutputValidates() async throws {
         let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: ["RLM_DIAGNOSTIC_TOOLS": "1"])]))
         let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
-        #expect(runtime.registry.tools.map(\.name) == ["rlm_status", "diagnostic_progress"])
+        #expect(runtime.registry.tools.map(\.name) == [
+            "rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell",
+            "diagnostic_progress",
+        ])
         for tool in runtime.registry.mcpTools {
             #expect(tool.description?.isEmpty == false)
             guard case let .object(input) = tool.inputSchema, case let .object(output)? = tool.outputSchema else {

@@ -7,6 +7,7 @@ public struct MCPSession: Sendable {
     public let id: String
     public let server: Server
     let calls: InFlightCalls
+    let workspace: Workspace
 
     static let instructions = """
         rlm-mcp runs Recursive Language Model loops: a root model answers a task over a context of any size by writing Python \
@@ -24,6 +25,7 @@ public struct MCPSession: Sendable {
             capabilities: .init(tools: .init(listChanged: false))
         )
         let calls = InFlightCalls()
+        let workspace = Workspace(provider: runtime.sandboxes)
         let registry = runtime.registry
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: registry.mcpTools)
@@ -35,19 +37,21 @@ public struct MCPSession: Sendable {
                 // A client that went away cannot receive progress; the call itself goes on until cancelled.
                 try? await callServer?.notify(ProgressNotification.message(notification))
             }
-            let context = ToolContext(sessionID: id, progress: progress)
+            let context = ToolContext(sessionID: id, workspace: workspace, progress: progress)
             return try await calls.run {
                 try await registry.call(name: params.name, arguments: params.arguments, context: context)
             }
         }
         await runtime.activity.sessionOpened()
-        return MCPSession(id: id, server: server, calls: calls)
+        return MCPSession(id: id, server: server, calls: calls, workspace: workspace)
     }
 
-    /// Ends the session: cancels its calls in flight, stops the server and closes the transport.
+    /// Ends the session: cancels its calls in flight, stops the server and closes the transport, and deletes the
+    /// session's sandbox.
     public func close(runtime: ServerRuntime) async {
         await calls.cancelAll()
         await server.stop()
+        await workspace.close()
         await runtime.activity.sessionClosed()
     }
 }

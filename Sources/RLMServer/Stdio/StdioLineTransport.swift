@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import Sandboxes
 
 #if canImport(Glibc)
 import Glibc
@@ -107,7 +108,7 @@ public actor StdioLineTransport: Transport {
 
     /// Runs on the reader thread until end of input: one yielded message per non-empty line.
     private static func readLines(from fd: Int32, into continuation: AsyncStream<Data>.Continuation, logger: Logger) {
-        var pending = Data()
+        var splitter = LineSplitter()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -117,15 +118,9 @@ public actor StdioLineTransport: Transport {
                 break
             }
             if count == 0 { break }
-            pending.append(contentsOf: buffer[0..<count])
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                var line = pending[start..<newline]
-                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                if !line.isEmpty { continuation.yield(Data(line)) }
-                start = pending.index(after: newline)
+            for line in buffer.withUnsafeBytes({ splitter.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) where !line.isEmpty {
+                continuation.yield(line)
             }
-            pending = Data(pending[start...])
         }
         logger.debug("stdin closed")
         continuation.finish()

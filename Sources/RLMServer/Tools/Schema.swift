@@ -113,10 +113,10 @@ extension Schema {
             }
         case let .object(properties, required, _, closed):
             guard case let .object(fields) = value else { throw mismatch(path, expected: "an object", got: value) }
-            for name in required where fields[name] == nil || fields[name] == .null {
+            let known = Dictionary(uniqueKeysWithValues: properties)
+            for name in required where fields[name] == nil || (fields[name] == .null && !(known[name]?.acceptsNull ?? false)) {
                 throw SchemaViolation(path: join(path, name), problem: "is required")
             }
-            let known = Dictionary(uniqueKeysWithValues: properties)
             for name in fields.keys.sorted() {
                 guard let schema = known[name] else {
                     if closed {
@@ -133,6 +133,13 @@ extension Schema {
             return
         case let .nullable(inner):
             if value != .null { try inner.validate(value, at: path) }
+        }
+    }
+
+    var acceptsNull: Bool {
+        switch self {
+        case .nullable, .any: true
+        default: false
         }
     }
 

@@ -17,7 +17,9 @@ enum StatusTool {
             let backend: String
             let state: String
             let isolation: String
-            let detail: String
+            let namespaces: [String]
+            let workers: Int
+            let live_sandboxes: Int
         }
         let version: String
         let protocol_versions: ProtocolVersions
@@ -45,10 +47,12 @@ enum StatusTool {
         ("llm_hint", .nullable(.string(description: "What to set when no language model is configured"))),
         ("sandbox", .object(properties: [
             ("backend", .string(oneOf: ["local", "daytona"])),
-            ("state", .string()),
-            ("isolation", .string()),
-            ("detail", .string()),
-        ], required: ["backend", "state", "isolation", "detail"])),
+            ("state", .string(description: "This session's sandbox: not started, running or closed")),
+            ("isolation", .string(description: "bubblewrap, unshare or none (unsafe) for the local backend")),
+            ("namespaces", .array(of: .string(), description: "This session's named REPLs")),
+            ("workers", .integer(description: "Live Python workers of this session, the warm spare included", minimum: 0)),
+            ("live_sandboxes", .integer(description: "Sandboxes open across all sessions", minimum: 0)),
+        ], required: ["backend", "state", "isolation", "namespaces", "workers", "live_sandboxes"])),
         ("activity", .object(properties: [
             ("calls_in_flight", .integer(minimum: 0)),
             ("calls_succeeded", .integer(minimum: 0)),
@@ -60,7 +64,7 @@ enum StatusTool {
         ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total"])),
     ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity"])
 
-    static func definition(config: RLMConfig, activity: ServerActivity, startedAt: ContinuousClock.Instant) -> ToolDefinition {
+    static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, startedAt: ContinuousClock.Instant) -> ToolDefinition {
         ToolDefinition(
             name: "rlm_status",
             title: "RLM server status",
@@ -71,12 +75,24 @@ enum StatusTool {
             output: outputSchema,
             annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
         ) { _, context in
-            let report = await makeReport(config: config, activity: activity, startedAt: startedAt, sessionID: context.sessionID)
+            let sandbox = await context.workspace.status()
+            let isolation = await sandboxes.isolation
+            let live = await sandboxes.live
+            let state = Report.SandboxState(
+                backend: config.sandboxBackend.rawValue,
+                state: sandbox?.state ?? "not started",
+                isolation: sandbox?.isolation ?? isolation,
+                namespaces: sandbox?.namespaces ?? [],
+                workers: sandbox?.workers ?? 0,
+                live_sandboxes: live
+            )
+            let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID)
             return ToolOutput(text: render(report), structured: report.value)
         }
     }
 
-    static func makeReport(config: RLMConfig, activity: ServerActivity, startedAt: ContinuousClock.Instant, sessionID: String) async -> Report {
+    static func makeReport(config: RLMConfig, activity: ServerActivity, sandbox: Report.SandboxState, startedAt: ContinuousClock.Instant,
+                           sessionID: String) async -> Report {
                 return Report(
             version: RLMVersion.current,
             protocol_versions: .init(handshake: Version.supported.sorted(), modern: []),
@@ -86,12 +102,7 @@ enum StatusTool {
             models: .init(root: config.model, sub: config.subtaskModel),
             llm_configured: config.llmConfigured,
             llm_hint: config.llmSetupHint,
-            sandbox: .init(
-                backend: config.sandboxBackend.rawValue,
-                state: "unavailable",
-                isolation: "none",
-                detail: "this build has no sandbox tools yet, so no code runs anywhere"
-            ),
+            sandbox: sandbox,
             activity: await activity.snapshot
         )
     }
@@ -103,7 +114,9 @@ enum StatusTool {
             "models: root \(report.models.root), sub \(report.models.sub) — \(report.llm_configured ? "configured" : "NOT configured")",
         ]
         if let hint = report.llm_hint { lines.append("  \(hint)") }
-        lines.append("sandbox: \(report.sandbox.backend), \(report.sandbox.state) (\(report.sandbox.detail))")
+        let box = report.sandbox
+        lines.append("sandbox: \(box.backend), \(box.state), isolation \(box.isolation); \(box.workers) workers, "
+            + "REPLs: \(box.namespaces.isEmpty ? "none" : box.namespaces.joined(separator: ", ")); \(box.live_sandboxes) sandboxes open in all sessions")
         let a = report.activity
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
             + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
@@ -123,7 +136,10 @@ extension StatusTool.Report {
             "models": ["root": .string(models.root), "sub": .string(models.sub)],
             "llm_configured": .bool(llm_configured),
             "llm_hint": llm_hint.map(Value.string) ?? .null,
-            "sandbox": ["backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation), "detail": .string(sandbox.detail)],
+            "sandbox": [
+                "backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation),
+                "namespaces": .array(sandbox.namespaces.map(Value.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
+            ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),
                 "calls_succeeded": .int(activity.calls_succeeded),

@@ -82,10 +82,13 @@ public struct ToolError: Error, Sendable, CustomStringConvertible {
 public struct ToolContext: Sendable {
     /// The MCP session the call arrived on (an opaque id, and the transport's name).
     public let sessionID: String
+    /// The session's sandbox state.
+    public let workspace: Workspace
     public let progress: ProgressReporter
 
-    public init(sessionID: String, progress: ProgressReporter) {
+    public init(sessionID: String, workspace: Workspace, progress: ProgressReporter) {
         self.sessionID = sessionID
+        self.workspace = workspace
         self.progress = progress
     }
 }

@@ -78,11 +78,24 @@ class Channel:
     """Frames in and out over two file descriptors."""
 
     def __init__(self, in_fd: int, out_fd: int) -> None:
+        self.in_fd = in_fd
         self.reader = os.fdopen(in_fd, "rb", buffering=1 << 16)
         self.out_fd = out_fd
         self.next_request = 0
+        self.detached = False
+
+    def detach(self) -> None:
+        """In a process forked by user code: let go of the protocol pipes, which belong to the parent worker."""
+        self.detached = True
+        for fd in (self.in_fd, self.out_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def send(self, frame: dict) -> None:
+        if self.detached:
+            raise RuntimeError("a forked child process cannot talk to the host")
         data = (json.dumps(frame, ensure_ascii=False, default=repr) + "\n").encode()
         view = memoryview(data)
         while view:
@@ -337,6 +350,8 @@ def main() -> int:
     apply_limits(args)
     sys.setrecursionlimit(10_000)
     worker = Worker(channel, args.workdir, capture_os_output())
+    # Code that forks without exec (os.fork, multiprocessing) must not leave children reading the host's frames.
+    os.register_at_fork(after_in_child=channel.detach)
     channel.send({"ev": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "protocol": PROTOCOL_VERSION})
     while True:
         frame = channel.receive()
@@ -344,7 +359,10 @@ def main() -> int:
             return 0
         op = frame.get("op")
         if op == "exec":
-            channel.send(worker.execute(frame))
+            result = worker.execute(frame)
+            if channel.detached:
+                os._exit(0)  # a forked child finished the block it inherited
+            channel.send(result)
         elif op == "load_context":
             try:
                 channel.send(worker.load_context(frame))

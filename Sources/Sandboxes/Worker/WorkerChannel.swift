@@ -267,19 +267,15 @@ struct WorkerFrame: @unchecked Sendable {
 /// Reads newline-delimited frames from a descriptor on a dedicated thread.
 enum FrameReader {
     static func run(fd: Int32, into continuation: AsyncStream<WorkerFrame>.Continuation) {
-        var pending = Data()
+        var splitter = LineSplitter()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
-            pending.append(contentsOf: buffer[0..<count])
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                if let frame = WorkerFrame(json: Data(pending[start..<newline])) { continuation.yield(frame) }
-                start = pending.index(after: newline)
+            for line in buffer.withUnsafeBytes({ splitter.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) {
+                if let frame = WorkerFrame(json: line) { continuation.yield(frame) }
             }
-            pending = Data(pending[start...])
         }
     }
 }

@@ -1,0 +1,81 @@
+import RLMConfig
+import Sandboxes
+
+/// The sandbox state one MCP session works in: created on first use, deleted when the session ends.
+public actor Workspace {
+    private let provider: SandboxProvider
+    private var sandbox: (any Sandbox)?
+    private var closed = false
+
+    init(provider: SandboxProvider) { self.provider = provider }
+
+    /// The session's sandbox, starting it on first use.
+    func sandbox() async throws(ToolError) -> any Sandbox {
+        guard !closed else { throw ToolError("this MCP session has ended; start a new one") }
+        if let sandbox { return sandbox }
+        let created = try await provider.makeSandbox()
+        sandbox = created
+        return created
+    }
+
+    /// The sandbox's status, or nil when none was started yet.
+    func status() async -> SandboxStatus? {
+        await sandbox?.status()
+    }
+
+    func close() async {
+        closed = true
+        await sandbox?.shutdown()
+        if sandbox != nil { await provider.sandboxClosed() }
+        sandbox = nil
+    }
+}
+
+/// Makes sandboxes for workspaces with the configured backend, and counts the live ones for `rlm_status`.
+public actor SandboxProvider {
+    private let config: RLMConfig
+    private let local: LocalSandboxFactory
+    private(set) var live = 0
+
+    public init(config: RLMConfig) {
+        self.config = config
+        let isolation: IsolationLevel? = switch config.sandboxIsolation {
+        case .auto: nil
+        case .bubblewrap: .bubblewrap
+        case .unshare: .unshare
+        case .none: IsolationLevel.none
+        }
+        local = LocalSandboxFactory(settings: .init(
+            python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
+            limits: .init(memoryMB: config.sandboxMemoryMB)
+        ))
+    }
+
+    func makeSandbox() async throws(ToolError) -> any Sandbox {
+        switch config.sandboxBackend {
+        case .daytona:
+            throw ToolError("RLM_SANDBOX resolves to daytona\(config.sandbox == .auto ? " (DAYTONA_API_KEY is set)" : ""), but this build "
+                + "has no Daytona backend yet; set RLM_SANDBOX=local to run code in the local sandbox")
+        case .local:
+            do {
+                let sandbox = try await local.makeSandbox()
+                live += 1
+                return sandbox
+            } catch {
+                throw ToolError("cannot start a sandbox: \(error)")
+            }
+        }
+    }
+
+    func sandboxClosed() { live -= 1 }
+
+    /// The local isolation in force ("not started yet" before the first sandbox).
+    var isolation: String {
+        get async { await local.isolation?.rawValue ?? "not detected yet (no sandbox started)" }
+    }
+
+    /// Removes what is left of the local sandboxes' directories at shutdown.
+    public func shutdown() async {
+        await local.removeWorkRoot()
+    }
+}
