@@ -226,3 +226,23 @@ async def test_sandbox_is_deleted_when_the_session_ends(tmp_path):
         async with server.client("legacy") as client:
             status = (await client.call_tool("rlm_status", {})).structured_content["sandbox"]
             assert status["live_sandboxes"] == 0 and status["state"] == "not started"
+
+
+async def test_cancelling_a_call_kills_the_running_code(server):
+    import anyio
+
+    async with server.client("legacy") as client:
+        await ok(client, "sandbox_exec_stateful", code="marker = 'alive'")
+        async with anyio.create_task_group() as group:
+            async def spin() -> None:
+                await client.call_tool("sandbox_exec_stateful", {"code": "while True: pass", "timeout_s": 600})
+
+            group.start_soon(spin)
+            await anyio.sleep(1.0)
+            group.cancel_scope.cancel()
+        # The worker was killed, not left spinning: its variables are gone and a new worker answers at once.
+        with anyio.fail_after(10):
+            after = await ok(client, "sandbox_exec_stateful", code="marker")
+        assert after["error"]["type"] == "NameError"
+        activity = (await client.call_tool("rlm_status", {})).structured_content["activity"]
+        assert activity["calls_cancelled"] == 1

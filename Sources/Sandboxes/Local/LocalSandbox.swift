@@ -71,12 +71,22 @@ public actor LocalSandbox: Sandbox {
         defer {
             if request.namespace == .fresh { Task { await worker.terminate() } }
         }
-        let result = try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
-                                              timeout: request.timeout, onSubCall: request.onSubCall)
-        if case let .named(name) = request.namespace, !(await worker.isAlive), namespaces[name] === worker {
+        do {
+            let result = try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
+                                                  timeout: request.timeout, onSubCall: request.onSubCall)
+            await forgetIfDead(worker, in: request.namespace)
+            return result
+        } catch {
+            await forgetIfDead(worker, in: request.namespace)
+            throw error
+        }
+    }
+
+    /// A named namespace whose worker died (timeout, crash, cancellation) starts afresh on its next use.
+    private func forgetIfDead(_ worker: WorkerChannel, in namespace: ExecRequest.Namespace) async {
+        if case let .named(name) = namespace, !(await worker.isAlive), namespaces[name] === worker {
             namespaces[name] = nil
         }
-        return result
     }
 
     public func resetNamespace(_ name: String) async {
@@ -119,7 +129,7 @@ public actor LocalSandbox: Sandbox {
     private func startWorker() async throws(SandboxError) -> WorkerChannel {
         let visibleDir = plan.visibleWorkDir(host: workDir)
         let program = [
-            plan.python.executable, "-I", "-B", plan.visibleWorkerScript(host: workerScript),
+            plan.python.executable, "-I", "-S", "-B", plan.visibleWorkerScript(host: workerScript),
             "--in-fd", "3", "--out-fd", "4", "--workdir", visibleDir,
             "--memory-mb", String(limits.memoryMB), "--cpu-s", String(limits.cpuSeconds),
             "--fsize-mb", String(limits.fileSizeMB), "--nofile", String(limits.openFiles),

@@ -7,14 +7,15 @@ code or C extensions cannot corrupt the protocol. See DESIGN.md section 2 for th
 
 from __future__ import annotations
 
-import argparse
 import ast
 import io
 import json
 import os
 import sys
 import time
-import traceback
+
+# Modules used only on some paths (traceback, tempfile, resource, ctypes) are imported where needed: an idle worker's
+# memory is paid once per namespace.
 
 PROTOCOL_VERSION = 1
 
@@ -269,6 +270,8 @@ class Worker:
     @staticmethod
     def _user_traceback(exc: BaseException) -> str:
         """The traceback from the user's cell onwards, without this worker's frames."""
+        import traceback
+
         frames = traceback.extract_tb(exc.__traceback__)
         user = [f for f in frames if f.filename != __file__]
         lines = traceback.format_list(user) if user else []
@@ -319,9 +322,8 @@ def capture_os_output() -> int | None:
     """Points fds 1 and 2 at an anonymous append-only file, so output of subprocesses (`os.system`, `subprocess`)
     and C code is captured with each block's stdout instead of being lost or reaching the host's terminal."""
     try:
-        import tempfile
-
-        fd, path = tempfile.mkstemp(prefix=".rlm-output-")
+        path = os.path.join(os.environ.get("TMPDIR") or "/tmp", f".rlm-output-{os.getpid()}-{time.monotonic_ns()}")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.unlink(path)
         appending = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND)
         os.dup2(appending, 1)
@@ -332,17 +334,28 @@ def capture_os_output() -> int | None:
         return None
 
 
+class Options:
+    """Command-line options: `--name value` pairs with integer values except --workdir (argparse costs ~1 MB)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.in_fd, self.out_fd, self.workdir = 3, 4, os.getcwd()
+        self.cpu_s = self.memory_mb = self.fsize_mb = self.nofile = self.nproc = 0
+        pairs = dict(zip(argv[0::2], argv[1::2]))
+        for flag, value in pairs.items():
+            name = flag.lstrip("-").replace("-", "_")
+            if not flag.startswith("--") or not hasattr(self, name):
+                raise SystemExit(f"rlm_worker.py: unknown option {flag}")
+            setattr(self, name, value if name == "workdir" else int(value))
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description="rlm-mcp sandbox worker")
-    parser.add_argument("--in-fd", type=int, default=3)
-    parser.add_argument("--out-fd", type=int, default=4)
-    parser.add_argument("--workdir", default=os.getcwd())
-    parser.add_argument("--cpu-s", type=int, default=0)
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--fsize-mb", type=int, default=0)
-    parser.add_argument("--nofile", type=int, default=0)
-    parser.add_argument("--nproc", type=int, default=0)
-    args = parser.parse_args()
+    args = Options(sys.argv[1:])
+    # Started with -S for a lean interpreter: make installed packages importable without running .pth hooks.
+    import site
+
+    for directory in site.getsitepackages():
+        if directory not in sys.path and os.path.isdir(directory):
+            sys.path.append(directory)
 
     die_with_parent()
     channel = Channel(args.in_fd, args.out_fd)

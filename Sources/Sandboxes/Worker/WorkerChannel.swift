@@ -212,10 +212,12 @@ actor WorkerChannel {
         if !writeAll(toWorker, data) { process.killGroup() }
     }
 
-    /// Stops the worker now; it is reaped by its reader thread.
+    /// Stops the worker now. It counts as dead at once (a caller may reuse the namespace immediately); the process is
+    /// reaped by its reader thread.
     func terminate() {
         guard isAlive else { return }
         process.killGroup()
+        died("stopped by the host")
     }
 }
 
