@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .executableTarget(
@@ -43,8 +44,19 @@ let package = Package(
         .target(name: "RLMConfig"),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
+        .target(
+            name: "LanguageModels",
+            dependencies: [
+                "RLMConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
             dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk")]

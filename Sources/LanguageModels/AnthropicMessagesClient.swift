@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// Anthropic Messages (`POST {base}/v1/messages`): the system prompt travels as the `system` field, `max_tokens` is
+/// required, and every request carries `anthropic-version`.
+public struct AnthropicMessagesClient: Sendable {
+    public static let apiVersion = "2023-06-01"
+    let http: ProviderHTTP
+
+    /// `baseURL` without the version path, e.g. `https://api.anthropic.com`.
+    public init(baseURL: String, apiKey: String, client: HTTPClient = .shared, retry: RetryPolicy = .init(),
+                timeout: Duration = .seconds(300), logger: Logger) {
+        http = ProviderHTTP(client: client, baseURL: baseURL, headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion)],
+                            retry: retry, timeout: timeout, logger: logger, secrets: [apiKey])
+    }
+
+    private struct Body: Encodable {
+        struct Message: Encodable {
+            let role: String
+            let content: String
+        }
+        let model: String
+        let max_tokens: Int
+        let system: String?
+        let messages: [Message]
+        let temperature: Double?
+    }
+
+    private struct Reply: Decodable {
+        struct Block: Decodable {
+            let type: String
+            let text: String?
+        }
+        struct Usage: Decodable {
+            let input_tokens: Int?
+            let output_tokens: Int?
+        }
+        let content: [Block]
+        let usage: Usage?
+        let stop_reason: String?
+    }
+
+    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
+        let system = request.messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
+        let turns = request.messages.filter { $0.role != .system }.map { Body.Message(role: $0.role.rawValue, content: $0.content) }
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(Body(model: model, max_tokens: request.maxTokens, system: system.isEmpty ? nil : system,
+                                                 messages: turns, temperature: request.temperature))
+        } catch {
+            throw .malformedResponse(baseURL: http.baseURL, detail: "could not encode the request: \(error)")
+        }
+        let answer = try await http.post("/v1/messages", json: body)
+        guard (200...299).contains(answer.status) else {
+            throw http.failure(answer, keyVariable: "ANTHROPIC_API_KEY", model: model, modelSource: request.modelSource)
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body) else {
+            throw .malformedResponse(baseURL: http.baseURL, detail: http.redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
+        }
+        let text = reply.content.filter { $0.type == "text" }.compactMap(\.text).joined()
+        let usage = TokenUsage(inputTokens: reply.usage?.input_tokens ?? 0, outputTokens: reply.usage?.output_tokens ?? 0)
+        return (text, usage, answer.attempts, reply.stop_reason)
+    }
+}

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Logging
+import RLMConfig
+
+/// Routes `provider/model` ids to the right client: `anthropic/…` to Anthropic, `openai/…` and bare names to the
+/// OpenAI-compatible endpoint. Measures latency and reports usage for every call.
+public struct ModelRouter: LanguageModel {
+    private let openAI: OpenAIChatClient
+    private let anthropic: AnthropicMessagesClient?
+    private let openAIUsable: Bool
+
+    public init(config: RLMConfig, client: HTTPClient = .shared, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
+        let openAIKey = config.openAIAPIKey?.exposedValue
+        openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client, retry: retry, timeout: timeout, logger: logger)
+        // OpenAI itself needs a key; a self-hosted OpenAI-compatible server usually does not.
+        openAIUsable = openAIKey != nil || config.openAIBaseURL != "https://api.openai.com/v1"
+        anthropic = config.anthropicAPIKey.map {
+            AnthropicMessagesClient(baseURL: config.anthropicBaseURL, apiKey: $0.exposedValue, client: client, retry: retry, timeout: timeout, logger: logger)
+        }
+    }
+
+    public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
+        let started = ContinuousClock.now
+        let result: (text: String, usage: TokenUsage, attempts: Int, finish: String?)
+        switch Self.route(request.model) {
+        case let .anthropic(model):
+            guard let anthropic else {
+                throw .notConfigured("\(request.modelSource) is \(request.model), an Anthropic model: set ANTHROPIC_API_KEY")
+            }
+            result = try await anthropic.complete(request, model: model)
+        case let .openAI(model):
+            guard openAIUsable else {
+                throw .notConfigured("\(request.modelSource) is \(request.model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server")
+            }
+            result = try await openAI.complete(request, model: model)
+        }
+        return ChatResponse(text: result.text, model: request.model, usage: result.usage, latency: ContinuousClock.now - started,
+                            attempts: result.attempts, finishReason: result.finish)
+    }
+
+    enum Route: Equatable {
+        case openAI(String)
+        case anthropic(String)
+    }
+
+    static func route(_ id: String) -> Route {
+        if id.hasPrefix("anthropic/") { return .anthropic(String(id.dropFirst("anthropic/".count))) }
+        if id.hasPrefix("openai/") { return .openAI(String(id.dropFirst("openai/".count))) }
+        return .openAI(id)
+    }
+}
+
+/// A model whose calls wait for a permit from a limit shared by every run of the server, so a burst of batched
+/// sub-calls never exceeds `RLM_SUB_CONCURRENCY` requests in flight.
+public struct BoundedLanguageModel: LanguageModel {
+    let base: any LanguageModel
+    let limit: ConcurrencyLimit
+
+    public init(_ base: any LanguageModel, limit: ConcurrencyLimit) {
+        self.base = base
+        self.limit = limit
+    }
+
+    public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
+        do {
+            try await limit.acquire()
+        } catch {
+            throw .cancelled
+        }
+        defer { Task { await limit.release() } }
+        return try await base.complete(request)
+    }
+}
+
+/// A counting semaphore for async code: FIFO, and a cancelled waiter gives up its place.
+public actor ConcurrencyLimit {
+    public let permits: Int
+    private var available: Int
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Void, Error>)] = []
+    private var nextWaiter = 0
+    /// Most permits ever held at once (observable in tests and status).
+    public private(set) var peak = 0
+
+    public init(permits: Int) {
+        self.permits = max(1, permits)
+        self.available = max(1, permits)
+    }
+
+    public func acquire() async throws {
+        if available > 0, waiters.isEmpty {
+            take()
+            return
+        }
+        let id = nextWaiter
+        nextWaiter += 1
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiters.append((id, continuation))
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    public func release() {
+        if waiters.isEmpty {
+            available += 1
+        } else {
+            // The permit passes straight to the next waiter.
+            waiters.removeFirst().continuation.resume()
+        }
+    }
+
+    private func take() {
+        available -= 1
+        peak = max(peak, permits - available)
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+    }
+}

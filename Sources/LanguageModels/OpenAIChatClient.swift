@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// OpenAI Chat Completions (`POST {base}/chat/completions`), which vLLM, Ollama, LM Studio, OpenRouter and most
+/// gateways also speak.
+public struct OpenAIChatClient: Sendable {
+    let http: ProviderHTTP
+
+    /// `baseURL` includes the version path, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    public init(baseURL: String, apiKey: String?, client: HTTPClient = .shared, retry: RetryPolicy = .init(),
+                timeout: Duration = .seconds(300), logger: Logger) {
+        http = ProviderHTTP(client: client, baseURL: baseURL, headers: apiKey.map { [("authorization", "Bearer \($0)")] } ?? [],
+                            retry: retry, timeout: timeout, logger: logger, secrets: apiKey.map { [$0] } ?? [])
+    }
+
+    private struct Body: Encodable {
+        let model: String
+        let messages: [ChatMessage]
+        let max_tokens: Int
+        let temperature: Double?
+    }
+
+    private struct Reply: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable { let content: String? }
+            let message: Message
+            let finish_reason: String?
+        }
+        struct Usage: Decodable {
+            let prompt_tokens: Int?
+            let completion_tokens: Int?
+        }
+        let choices: [Choice]
+        let usage: Usage?
+    }
+
+    /// `model` is the provider's own name (the router strips `openai/`).
+    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(Body(model: model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature))
+        } catch {
+            throw .malformedResponse(baseURL: http.baseURL, detail: "could not encode the request: \(error)")
+        }
+        let answer = try await http.post("/chat/completions", json: body)
+        guard (200...299).contains(answer.status) else {
+            throw http.failure(answer, keyVariable: "OPENAI_API_KEY", model: model, modelSource: request.modelSource)
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body), let choice = reply.choices.first else {
+            throw .malformedResponse(baseURL: http.baseURL, detail: http.redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
+        }
+        let usage = TokenUsage(inputTokens: reply.usage?.prompt_tokens ?? 0, outputTokens: reply.usage?.completion_tokens ?? 0)
+        return (choice.message.content ?? "", usage, answer.attempts, choice.finish_reason)
+    }
+}

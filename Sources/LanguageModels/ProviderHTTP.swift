@@ -1,0 +1,88 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// POSTs JSON to one provider with retries, timeouts and redaction; knows nothing about what the payload means.
+struct ProviderHTTP: Sendable {
+    struct Answer {
+        let status: Int
+        let body: Data
+        let attempts: Int
+    }
+
+    let client: HTTPClient
+    let baseURL: String
+    /// Authentication and version headers; never logged.
+    let headers: [(String, String)]
+    let retry: RetryPolicy
+    let timeout: Duration
+    let logger: Logger
+    /// Strings that must never appear in an error or a log line (the API key).
+    let secrets: [String]
+
+    /// Returns the first answer that is a success or a non-retryable failure; retries the rest.
+    func post(_ path: String, json body: Data) async throws(LLMError) -> Answer {
+        var lastProblem = ""
+        for attempt in 1...max(1, retry.maxAttempts) {
+            var request = HTTPClientRequest(url: baseURL + path)
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "accept", value: "application/json")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            var retryAfter: String?
+            do {
+                let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
+                let status = Int(response.status.code)
+                if !RetryPolicy.isRetryable(status: status) {
+                    logger.debug("model call answered", metadata: ["endpoint": "\(baseURL)\(path)", "status": "\(status)", "attempt": "\(attempt)"])
+                    return Answer(status: status, body: Data(collected.readableBytesView), attempts: attempt)
+                }
+                retryAfter = response.headers.first(name: "retry-after")
+                lastProblem = "HTTP \(status)" + (retryAfter.map { " (Retry-After: \($0))" } ?? "")
+            } catch is CancellationError {
+                throw .cancelled
+            } catch {
+                if Task.isCancelled { throw .cancelled }
+                lastProblem = redact("\(error)")
+            }
+            guard attempt < retry.maxAttempts else { break }
+            let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            logger.notice("model call will be retried", metadata: [
+                "endpoint": "\(baseURL)\(path)", "problem": "\(lastProblem)", "attempt": "\(attempt)", "wait_ms": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                throw .cancelled
+            }
+        }
+        throw .gaveUp(baseURL: baseURL, attempts: retry.maxAttempts, lastProblem: lastProblem)
+    }
+
+    /// The provider's own error message, with any secret removed and length bounded.
+    func providerMessage(_ body: Data) -> String {
+        var message = String(decoding: body.prefix(2000), as: UTF8.self)
+        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
+            let error = object["error"] as? [String: Any]
+            message = (error?["message"] as? String) ?? (object["message"] as? String) ?? message
+        }
+        return redact(message)
+    }
+
+    func redact(_ text: String) -> String {
+        secrets.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[redacted]") }
+    }
+
+    /// Maps a non-success answer to the error that tells the user what to change.
+    func failure(_ answer: Answer, keyVariable: String, model: String, modelSource: String) -> LLMError {
+        switch answer.status {
+        case 401, 403: .rejectedCredentials(variable: keyVariable, baseURL: baseURL, status: answer.status)
+        case 404: .modelNotFound(model: model, source: modelSource, baseURL: baseURL, status: answer.status)
+        default: .requestRejected(baseURL: baseURL, status: answer.status, message: providerMessage(answer.body))
+        }
+    }
+}
