@@ -44,22 +44,12 @@ public struct AnthropicMessagesClient: Sendable {
     func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
         let system = request.messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
         let turns = request.messages.filter { $0.role != .system }.map { Body.Message(role: $0.role.rawValue, content: $0.content) }
-        let body: Data
-        do {
-            body = try JSONEncoder().encode(Body(model: model, max_tokens: request.maxTokens, system: system.isEmpty ? nil : system,
-                                                 messages: turns, temperature: request.temperature))
-        } catch {
-            throw .malformedResponse(baseURL: http.baseURL, detail: "could not encode the request: \(error)")
-        }
-        let answer = try await http.post("/v1/messages", json: body)
-        guard (200...299).contains(answer.status) else {
-            throw http.failure(answer, keyVariable: "ANTHROPIC_API_KEY", model: model, modelSource: request.modelSource)
-        }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body) else {
-            throw .malformedResponse(baseURL: http.baseURL, detail: http.redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
-        }
+        let body = Body(model: model, max_tokens: request.maxTokens, system: system.isEmpty ? nil : system, messages: turns,
+                        temperature: request.temperature)
+        let (reply, attempts) = try await http.exchange("/v1/messages", body, as: Reply.self, keyVariable: "ANTHROPIC_API_KEY",
+                                                        model: model, modelSource: request.modelSource)
         let text = reply.content.filter { $0.type == "text" }.compactMap(\.text).joined()
         let usage = TokenUsage(inputTokens: reply.usage?.input_tokens ?? 0, outputTokens: reply.usage?.output_tokens ?? 0)
-        return (text, usage, answer.attempts, reply.stop_reason)
+        return (text, usage, attempts, reply.stop_reason)
     }
 }

@@ -94,8 +94,13 @@ public actor ConcurrencyLimit {
         let id = nextWaiter
         nextWaiter += 1
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                waiters.append((id, continuation))
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                // Cancelled before queueing: the cancellation handler found nothing to remove, so refuse here.
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((id, continuation))
+                }
             }
         } onCancel: {
             Task { await self.cancelWaiter(id) }

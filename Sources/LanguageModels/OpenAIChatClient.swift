@@ -37,20 +37,13 @@ public struct OpenAIChatClient: Sendable {
 
     /// `model` is the provider's own name (the router strips `openai/`).
     func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
-        let body: Data
-        do {
-            body = try JSONEncoder().encode(Body(model: model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature))
-        } catch {
-            throw .malformedResponse(baseURL: http.baseURL, detail: "could not encode the request: \(error)")
-        }
-        let answer = try await http.post("/chat/completions", json: body)
-        guard (200...299).contains(answer.status) else {
-            throw http.failure(answer, keyVariable: "OPENAI_API_KEY", model: model, modelSource: request.modelSource)
-        }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body), let choice = reply.choices.first else {
-            throw .malformedResponse(baseURL: http.baseURL, detail: http.redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
+        let body = Body(model: model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature)
+        let (reply, attempts) = try await http.exchange("/chat/completions", body, as: Reply.self, keyVariable: "OPENAI_API_KEY",
+                                                        model: model, modelSource: request.modelSource)
+        guard let choice = reply.choices.first else {
+            throw .malformedResponse(baseURL: http.baseURL, detail: "the answer has no choices")
         }
         let usage = TokenUsage(inputTokens: reply.usage?.prompt_tokens ?? 0, outputTokens: reply.usage?.completion_tokens ?? 0)
-        return (choice.message.content ?? "", usage, answer.attempts, choice.finish_reason)
+        return (choice.message.content ?? "", usage, attempts, choice.finish_reason)
     }
 }

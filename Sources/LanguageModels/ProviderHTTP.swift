@@ -63,6 +63,26 @@ struct ProviderHTTP: Sendable {
         throw .gaveUp(baseURL: baseURL, attempts: retry.maxAttempts, lastProblem: lastProblem)
     }
 
+    /// Sends `body` as JSON and decodes a successful answer as `Reply`; failures become the error that says what to change.
+    func exchange<Body: Encodable, Reply: Decodable>(
+        _ path: String, _ body: Body, as _: Reply.Type, keyVariable: String, model: String, modelSource: String
+    ) async throws(LLMError) -> (reply: Reply, attempts: Int) {
+        let json: Data
+        do {
+            json = try JSONEncoder().encode(body)
+        } catch {
+            throw .malformedResponse(baseURL: baseURL, detail: "could not encode the request: \(error)")
+        }
+        let answer = try await post(path, json: json)
+        guard (200...299).contains(answer.status) else {
+            throw failure(answer, keyVariable: keyVariable, model: model, modelSource: modelSource)
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body) else {
+            throw .malformedResponse(baseURL: baseURL, detail: redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
+        }
+        return (reply, answer.attempts)
+    }
+
     /// The provider's own error message, with any secret removed and length bounded.
     func providerMessage(_ body: Data) -> String {
         var message = String(decoding: body.prefix(2000), as: UTF8.self)
