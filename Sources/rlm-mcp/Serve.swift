@@ -54,7 +54,12 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await runtime.sandboxes.shutdown()
+            throw error
+        }
         await runtime.sandboxes.shutdown()
     }
 }
