@@ -192,8 +192,8 @@ enum SandboxTools {
             try await context.workspace.sandbox().shell(command: arguments.string("command")!, cwd: arguments.string("cwd"), timeout: timeout)
         }
         var text = result.stdout
-        if !result.stderr.isEmpty { text += (text.isEmpty ? "" : "\n") + "stderr:\n" + result.stderr }
-        text += (text.isEmpty ? "" : "\n") + "exit code \(result.exitCode)"
+        if !result.stderr.isEmpty { text.appendSection("stderr:\n" + result.stderr) }
+        text.appendSection("exit code \(result.exitCode)")
         return ToolOutput(text: text, structured: [
             "stdout": .string(result.stdout), "stderr": .string(result.stderr), "exit_code": .int(Int(result.exitCode)),
             "duration_ms": .double(result.durationMS), "timed_out": .bool(result.timedOut), "truncated": .bool(result.truncated),
@@ -236,15 +236,22 @@ enum SandboxTools {
             "submitted": .null,
         ]
         var text = result.stdout
-        if !result.stderr.isEmpty { text += (text.isEmpty ? "" : "\n") + "stderr:\n" + result.stderr }
+        if !result.stderr.isEmpty { text.appendSection("stderr:\n" + result.stderr) }
         if let error = result.error {
             structured["error"] = ["type": .string(error.type), "message": .string(error.message), "traceback": .string(error.traceback)]
-            text += (text.isEmpty ? "" : "\n") + (error.traceback.isEmpty ? "\(error.type): \(error.message)" : error.traceback)
+            text.appendSection(error.traceback.isEmpty ? "\(error.type): \(error.message)" : error.traceback)
         }
         if let submitted = result.submittedJSON, let value = try? JSONDecoder().decode(Value.self, from: submitted) {
             structured["submitted"] = value
-            text += (text.isEmpty ? "" : "\n") + "SUBMIT: " + String(decoding: submitted, as: UTF8.self)
+            text.appendSection("SUBMIT: " + String(decoding: submitted, as: UTF8.self))
         }
         return ToolOutput(text: text.isEmpty ? "(no output)" : text, structured: .object(structured))
+    }
+}
+
+private extension String {
+    /// Appends a block of the readable result, on a line of its own.
+    mutating func appendSection(_ section: String) {
+        self += (isEmpty ? "" : "\n") + section
     }
 }

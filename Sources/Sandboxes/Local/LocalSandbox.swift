@@ -61,12 +61,7 @@ public actor LocalSandbox: Sandbox {
         case .fresh:
             worker = try await takeWorker()
         case let .named(name):
-            if let existing = namespaces[name], await existing.isAlive {
-                worker = existing
-            } else {
-                worker = try await takeWorker()
-                namespaces[name] = worker
-            }
+            worker = try await namedWorker(name)
         }
         defer {
             if request.namespace == .fresh { Task { await worker.terminate() } }
@@ -96,14 +91,16 @@ public actor LocalSandbox: Sandbox {
     /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`).
     public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> (type: String, length: Int) {
         let relative = try files.relative(path)
-        let worker: WorkerChannel
-        if let existing = namespaces[namespace], await existing.isAlive {
-            worker = existing
-        } else {
-            worker = try await takeWorker()
-            namespaces[namespace] = worker
-        }
+        let worker = try await namedWorker(namespace)
         return try await worker.loadContext(path: relative, kind: kind, name: variable, timeout: timeout)
+    }
+
+    /// The live worker of a named namespace, starting one when it has none.
+    private func namedWorker(_ name: String) async throws(SandboxError) -> WorkerChannel {
+        if let existing = namespaces[name], await existing.isAlive { return existing }
+        let worker = try await takeWorker()
+        namespaces[name] = worker
+        return worker
     }
 
     private func takeWorker() async throws(SandboxError) -> WorkerChannel {
