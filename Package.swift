@@ -23,6 +23,7 @@ let package = Package(
             dependencies: [
                 "RLMConfig",
                 "RLMServer",
+                "RLMEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -32,6 +33,8 @@ let package = Package(
             name: "RLMServer",
             dependencies: [
                 "RLMConfig",
+                "RLMEngine",
+                "LanguageModels",
                 "Sandboxes",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -40,6 +43,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .target(
+            name: "RLMEngine",
+            dependencies: ["Sandboxes", "LanguageModels"],
+            resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
@@ -56,6 +64,7 @@ let package = Package(
         ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
+        .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",

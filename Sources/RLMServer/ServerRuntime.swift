@@ -1,5 +1,7 @@
+import LanguageModels
 import Logging
 import RLMConfig
+import RLMEngine
 
 /// What every MCP session of one server process shares: configuration, the tool registry and the activity counters.
 public final class ServerRuntime: Sendable {
@@ -16,6 +18,7 @@ public final class ServerRuntime: Sendable {
         let sandboxes = SandboxProvider(config: config)
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, startedAt: startedAt)]
         tools += SandboxTools.all
+        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config).all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity
@@ -23,6 +26,16 @@ public final class ServerRuntime: Sendable {
         self.sandboxes = sandboxes
         self.logger = logger
         self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger)
+    }
+}
+
+extension ServerRuntime {
+    /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
+    public static func engine(config: RLMConfig, logger: Logger) -> RLMEngine {
+        let router = ModelRouter(config: config, logger: logger)
+        let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
+        return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
+                         windows: ModelWindows(override: config.subContextTokens))
     }
 }
 

@@ -7,10 +7,10 @@ public actor Workspace {
     private var sandbox: (any Sandbox)?
     private var closed = false
 
-    init(provider: SandboxProvider) { self.provider = provider }
+    public init(provider: SandboxProvider) { self.provider = provider }
 
     /// The session's sandbox, starting it on first use.
-    func sandbox() async throws(ToolError) -> any Sandbox {
+    public func sandbox() async throws(ToolError) -> any Sandbox {
         guard !closed else { throw ToolError("this MCP session has ended; start a new one") }
         if let sandbox { return sandbox }
         let created = try await provider.makeSandbox()
@@ -23,7 +23,7 @@ public actor Workspace {
         await sandbox?.status()
     }
 
-    func close() async {
+    public func close() async {
         closed = true
         await sandbox?.shutdown()
         if sandbox != nil { await provider.sandboxClosed() }
@@ -51,7 +51,7 @@ public actor SandboxProvider {
         ))
     }
 
-    func makeSandbox() async throws(ToolError) -> any Sandbox {
+    public func makeSandbox() async throws(ToolError) -> any Sandbox {
         switch config.sandboxBackend {
         case .daytona:
             throw ToolError("RLM_SANDBOX resolves to daytona\(config.sandbox == .auto ? " (DAYTONA_API_KEY is set)" : ""), but this build "
