@@ -20,7 +20,7 @@ async def test_auto_mode_falls_back_to_the_handshake_and_lists_tools(conn):
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {
         "rlm_status", "diagnostic_progress", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload",
-        "sandbox_download", "sandbox_files", "sandbox_shell",
+        "sandbox_download", "sandbox_files", "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose",
     }
     for tool in tools.values():
         assert tool.description and tool.input_schema["type"] == "object" and tool.output_schema["type"] == "object"
