@@ -15,6 +15,10 @@ enum Observation {
             }
             parts.append(lines.joined(separator: "\n"))
         }
+        if runs.contains(where: { $0.error.map { $0.hasPrefix("Timeout") || $0.hasPrefix("WorkerDied") } ?? false }) {
+            parts.append("The worker running your code was stopped, so your variables are gone; the next block starts in a fresh "
+                + "worker where `context` is loaded again.")
+        }
         if skipped > 0 {
             parts.append("The \(skipped) block\(skipped == 1 ? "" : "s") after the failing one did not run.")
         }

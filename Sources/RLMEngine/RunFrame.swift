@@ -20,7 +20,11 @@ actor RunFrame {
     private var steps: [Step] = []
     private var iterations = 0
     private var contextLoad: Task<LoadedVariable, Error>?
+    /// Where `context` was loaded from, to load it again into a fresh worker.
+    private var contextFile: (path: String, kind: String)?
     private var variablesSent = false
+    /// The namespace's worker died (a timeout, a memory limit); the next code block gets a fresh one with `context` again.
+    private var namespaceLost = false
 
     init(engine: RLMEngine, request: RunRequest, depth: Int, ledger: RunLedger, sandbox: SandboxHandle, check: SubmissionCheck?,
          progress: RLMEngine.Progress?) {
@@ -118,15 +122,24 @@ actor RunFrame {
     private func runBlocks(_ blocks: [String]) async throws -> (runs: [CodeRun], submitted: [String: JSONValue]?, skipped: Int) {
         let sandbox = try await sandbox.get()
         _ = try await contextLoad?.value
+        if namespaceLost { try await reload(into: sandbox) }
         let log = SubCallLog()
         let broker = SubCallBroker(engine: engine, frame: self, log: log)
         var runs: [CodeRun] = []
         for (index, code) in blocks.enumerated() {
             let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
-            let result = try await sandbox.execute(ExecRequest(
-                code: code, namespace: .named(namespace), variablesJSON: pendingVariables(), timeout: timeout,
-                maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
-            ))
+            let result: ExecResult
+            do {
+                result = try await sandbox.execute(ExecRequest(
+                    code: code, namespace: .named(namespace), variablesJSON: pendingVariables(), timeout: timeout,
+                    maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
+                ))
+            } catch let SandboxError.workerFailed(message) {
+                // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
+                result = ExecResult(stdout: "", stderr: "", error: .init(type: "WorkerDied", message: message, traceback: ""),
+                                    submittedJSON: nil, truncated: false, durationMS: 0)
+            }
+            if let error = result.error, error.type == "Timeout" || error.type == "WorkerDied" { namespaceLost = true }
             let submitted = result.submittedJSON.flatMap(JSONValue.parse).flatMap { value -> [String: JSONValue]? in
                 if case let .object(fields) = value { return fields }
                 return nil
@@ -139,6 +152,15 @@ actor RunFrame {
             if result.error != nil { return (runs, nil, blocks.count - index - 1) }
         }
         return (runs, nil, 0)
+    }
+
+    /// Gives a fresh worker what the lost one had at the start: `context` and the run's variables.
+    private func reload(into sandbox: any Sandbox) async throws {
+        namespaceLost = false
+        variablesSent = false
+        if let file = contextFile {
+            _ = try await sandbox.loadVariable("context", fromFile: file.path, kind: file.kind, namespace: namespace, timeout: request.limits.execTimeout)
+        }
     }
 
     /// The run's extra variables, sent with the first execution only.
@@ -218,6 +240,7 @@ actor RunFrame {
             file = (path, nil, path.lowercased().hasSuffix(".json") ? "json" : "text")
         }
         let timeout = request.limits.execTimeout
+        contextFile = (file.path, file.kind)
         contextLoad = Task {
             let box = try await sandbox.get()
             if let data = file.upload { _ = try await box.uploadFile(path: file.path, data: data) }

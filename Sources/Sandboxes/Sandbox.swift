@@ -84,6 +84,12 @@ public struct ExecResult: Sendable, Equatable {
         public var type: String
         public var message: String
         public var traceback: String
+
+        public init(type: String, message: String, traceback: String) {
+            self.type = type
+            self.message = message
+            self.traceback = traceback
+        }
     }
 
     public var stdout: String
@@ -93,6 +99,15 @@ public struct ExecResult: Sendable, Equatable {
     public var submittedJSON: Data?
     public var truncated: Bool
     public var durationMS: Double
+
+    public init(stdout: String, stderr: String, error: Failure?, submittedJSON: Data?, truncated: Bool, durationMS: Double) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.error = error
+        self.submittedJSON = submittedJSON
+        self.truncated = truncated
+        self.durationMS = durationMS
+    }
 }
 
 /// What a `loadVariable` put into the namespace.

@@ -335,3 +335,15 @@ def test_rlm_mcp_run_exit_codes(tmp_path):
         spent = cli(tmp_path, url, "--task", "x", "--max-iterations", "1", env=llm_env(url, RLM_MAX_LLM_CALLS="1"))
     assert missing.returncode == 2 and "nope.txt" in missing.stderr
     assert spent.returncode == 1 and "budget_exceeded" in spent.stderr and "max_llm_calls=1" in spent.stderr
+
+
+async def test_code_that_kills_its_worker_continues_in_a_fresh_one_with_the_context(tmp_path):
+    script = {"root": {"replies": [py("keep = 1\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+                                   py("SUBMIT(answer=[len(context), 'keep' in globals()])")]}}
+    with rlm_server(tmp_path, script) as (conn, url):
+        async with conn.client() as client:
+            out = await run(client, task="crash, then measure", context="twelve chars", include_trajectory=True)
+        log = control(url, "/_control/log")
+    assert out["status"] == "submitted" and out["answer"] == [12, False], out
+    assert out["trajectory"][0]["blocks"][0]["error"].startswith("WorkerDied: ")
+    assert "your variables are gone" in log[1]["body"]["messages"][-1]["content"]
