@@ -57,6 +57,9 @@ extension HTTPClient {
     public static let models: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        // The pool keeps retrying a refused connection until this deadline; the default 10 s per attempt made a wrong
+        // OPENAI_BASE_URL take 40 s to report.
+        configuration.timeout.connect = .seconds(3)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 }
