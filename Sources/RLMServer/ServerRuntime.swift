@@ -18,7 +18,7 @@ public final class ServerRuntime: Sendable {
         let sandboxes = SandboxProvider(config: config)
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, startedAt: startedAt)]
         tools += SandboxTools.all
-        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config).all
+        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config, activity: activity).all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity

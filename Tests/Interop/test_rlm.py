@@ -236,16 +236,20 @@ async def test_progress_and_cancellation_mid_run(tmp_path):
                 group.start_soon(long_run)
                 with anyio.fail_after(20):
                     await running.wait()
-                # The code runs in a namespace of its own.
+                # The code runs in a namespace of its own, and rlm_status counts the run.
                 with anyio.fail_after(10):
-                    while not [n for n in (await client.call_tool("rlm_status", {})).structured_content["sandbox"]["namespaces"]
-                               if n.startswith("rlm:")]:
+                    while True:
+                        status = (await client.call_tool("rlm_status", {})).structured_content
+                        if [n for n in status["sandbox"]["namespaces"] if n.startswith("rlm:")]:
+                            break
                         await anyio.sleep(0.05)
+                assert status["activity"]["runs_in_flight"] == 1 and status["activity"]["runs_total"] == 1
                 group.cancel_scope.cancel()
             with anyio.fail_after(10):
                 while True:
                     status = (await client.call_tool("rlm_status", {})).structured_content
-                    if status["activity"]["calls_cancelled"] == 1 and not [n for n in status["sandbox"]["namespaces"] if n.startswith("rlm:")]:
+                    if status["activity"]["calls_cancelled"] == 1 and status["activity"]["runs_in_flight"] == 0 \
+                            and not [n for n in status["sandbox"]["namespaces"] if n.startswith("rlm:")]:
                         break
                     await anyio.sleep(0.05)
             ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout

@@ -8,6 +8,7 @@ import Sandboxes
 struct RLMTools: Sendable {
     let engine: RLMEngine
     let config: RLMConfig
+    let activity: ServerActivity
 
     var all: [ToolDefinition] { [execute, analyze, code, decompose] }
 
@@ -70,7 +71,7 @@ struct RLMTools: Sendable {
         ) { arguments, context in
             let request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                          arguments: arguments)
-            let result = try await inputChecked { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
     }
@@ -100,7 +101,7 @@ struct RLMTools: Sendable {
             }
             var request = try runRequest(task: arguments.string("question")!, context: runContext, arguments: arguments)
             request.instructions = engine.prompts.analysisInstructions(format: format)
-            let result = try await inputChecked { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
     }
@@ -135,7 +136,7 @@ struct RLMTools: Sendable {
         ) { arguments, context in
             let base = try runRequest(task: arguments.string("task")!, context: .none, arguments: arguments)
             let job = CodeTask(specification: base.task, tests: arguments.string("tests"), models: base.models, limits: base.limits)
-            let result = try await inputChecked { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.value(of: result.run, includeTrajectory: arguments.bool("include_trajectory") == true)
             structured["code"] = result.code.map(Value.string) ?? .null
             structured["passed"] = .bool(result.passed)
@@ -178,7 +179,7 @@ struct RLMTools: Sendable {
                                       arguments: arguments)
             let job = DecomposeTask(task: base.task, context: base.context, maxSubtasks: arguments.int("max_subtasks") ?? 5,
                                     concurrency: min(config.subConcurrency, 8), models: base.models, limits: base.limits)
-            let result = try await inputChecked { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.jsonValue(result)
             for (index, _) in result.subtasks.enumerated() {
                 guard case var .array(items)? = structured["subtasks"], case var .object(item) = items[index] else { continue }
@@ -254,12 +255,20 @@ struct RLMTools: Sendable {
 
     // MARK: - Plumbing
 
-    /// A request the engine cannot run as given is the caller's to fix: an `isError` result, not a failed run.
-    private func inputChecked<T>(_ operation: () async throws -> T) async throws -> T {
+    /// Counts the run for rlm_status; a request the engine cannot run as given is the caller's to fix: an `isError`
+    /// result, not a failed run.
+    private func trackedRun<T>(_ operation: () async throws -> T) async throws -> T {
+        await activity.runStarted()
         do {
-            return try await operation()
+            let value = try await operation()
+            await activity.runEnded()
+            return value
         } catch let error as RunInputError {
+            await activity.runEnded()
             throw ToolError(error.message)
+        } catch {
+            await activity.runEnded()
+            throw error
         }
     }
 

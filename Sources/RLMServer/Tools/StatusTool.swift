@@ -61,7 +61,10 @@ enum StatusTool {
             ("calls_rejected", .integer(minimum: 0)),
             ("sessions_open", .integer(minimum: 0)),
             ("sessions_total", .integer(minimum: 0)),
-        ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total"])),
+            ("runs_in_flight", .integer(minimum: 0)),
+            ("runs_total", .integer(minimum: 0)),
+        ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total",
+                      "runs_in_flight", "runs_total"])),
     ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity"])
 
     static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, startedAt: ContinuousClock.Instant) -> ToolDefinition {
@@ -119,7 +122,8 @@ enum StatusTool {
             + "REPLs: \(box.namespaces.isEmpty ? "none" : box.namespaces.joined(separator: ", ")); \(box.live_sandboxes) sandboxes open in all sessions")
         let a = report.activity
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
-            + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
+            + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total; "
+            + "RLM runs: \(a.runs_in_flight) in flight, \(a.runs_total) total")
         return lines.joined(separator: "\n")
     }
 }
@@ -148,6 +152,8 @@ extension StatusTool.Report {
                 "calls_rejected": .int(activity.calls_rejected),
                 "sessions_open": .int(activity.sessions_open),
                 "sessions_total": .int(activity.sessions_total),
+                "runs_in_flight": .int(activity.runs_in_flight),
+                "runs_total": .int(activity.runs_total),
             ],
         ]
     }
