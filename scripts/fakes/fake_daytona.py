@@ -54,7 +54,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 STDOUT_PREFIX = b"\x01\x01\x01"
 STDERR_PREFIX = b"\x02\x02\x02"
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def now_iso() -> str:
@@ -277,6 +277,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(error.status, body, headers)
 
     def read_body(self) -> bytes:
+        """The request body, read once (so a fault answered early never leaves it to be parsed as the next request)."""
+        if getattr(self, "_body", None) is None:
+            self._body = self._read_body()
+        return self._body
+
+    def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             return self.rfile.read(length)
@@ -316,6 +322,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- dispatch ----------------------------------------------------------------------------------
 
     def handle_any(self) -> None:
+        self._body = None
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.split("/") if p]
         query = {k: v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -330,6 +337,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE.log.append(entry)
         self.status = 0
         try:
+            self.read_body()
             if parts[:2] == ["api", "socket.io"]:
                 # The SDK's Socket.IO event stream (auth inside its own handshake): not offered, so it polls instead.
                 entry["route"] = "socket.io (not offered)"
