@@ -335,6 +335,7 @@ class Handler(BaseHTTPRequestHandler):
                  "websocket": self.headers.get("Upgrade", "").lower() == "websocket"}
         with STATE.lock:
             STATE.log.append(entry)
+        self.entry = entry
         self.status = 0
         try:
             self.read_body()
@@ -363,7 +364,10 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             if not entry["route"]:
                 entry["route"] = f"{self.command} {url.path}" if error.status != 401 else "unauthorized"
-            self.send_error_json(error, "toolbox" if kind == "toolbox" else "api")
+            try:
+                self.send_error_json(error, "toolbox" if kind == "toolbox" else "api")
+            except OSError:  # the client went away
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
@@ -604,6 +608,7 @@ class Handler(BaseHTTPRequestHandler):
                 return "POST /process/session/{sid}/command/{cmd}/input"
             if rest[2:] == ["logs"] and method == "GET":
                 if q.get("follow") == "true" and self.headers.get("Upgrade", "").lower() == "websocket":
+                    self.entry["route"] = "WS /process/session/{sid}/command/{cmd}/logs"  # counted while it streams
                     self.stream_logs(command)
                     return "WS /process/session/{sid}/command/{cmd}/logs"
                 with command.cond:
