@@ -85,6 +85,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         try fake.killCommands()
         await #expect(throws: SandboxError.self) { _ = try await running.value }
+        // The warm spare was killed too; its death is noticed asynchronously (its log stream closes).
+        try await Task.sleep(for: .milliseconds(500))
         #expect(try await Self.run(sandbox, "z").error?.type == "NameError")
         await sandbox.shutdown()
     }
