@@ -50,3 +50,13 @@ public struct DaytonaRetry: Sendable {
 extension Duration {
     var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
+
+extension DaytonaSettings: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Everything but the key, so settings can be logged.
+    public var description: String {
+        "DaytonaSettings(apiURL: \(apiURL), apiKey: <hidden, \(apiKey.count) chars>, target: \(target ?? "default"), "
+            + "snapshot: \(snapshot ?? "default"), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
+    }
+
+    public var debugDescription: String { description }
+}

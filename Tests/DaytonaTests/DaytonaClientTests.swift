@@ -129,3 +129,9 @@ import Testing
         #expect(err == [67])
     }
 }
+
+@Test func settingsNeverPrintTheKey() {
+    let settings = DaytonaSettings(apiURL: "http://127.0.0.1:1/api/", apiKey: "dtn-secret-value", target: "eu")
+    #expect(settings.apiURL == "http://127.0.0.1:1/api")
+    #expect(!"\(settings)".contains("dtn-secret-value") && !String(reflecting: settings).contains("dtn-secret-value"))
+}

@@ -65,6 +65,17 @@ import Testing
         await sandbox.shutdown()
     }
 
+    @Test func aContextFileIsLoadedIntoANamespaceVariable() async throws {
+        let fake = try FakeDaytona()
+        let sandbox = try Self.sandbox(fake)
+        let context = Data(#"{"rows": [1, 2, 3], "title": "t"}"#.utf8)
+        _ = try await sandbox.uploadFile(path: "ctx/run-1.json", data: context)
+        let loaded = try await sandbox.loadVariable("context", fromFile: "ctx/run-1.json", kind: "json", namespace: "run-1", timeout: .seconds(10))
+        #expect(loaded.type == "dict" && loaded.length == 2)
+        #expect(try await Self.run(sandbox, "sum(context['rows'])", in: "run-1").stdout == "6\n")
+        await sandbox.shutdown()
+    }
+
     @Test func aDroppedLogStreamFallsBackToPolling() async throws {
         let fake = try FakeDaytona()
         let sandbox = try Self.sandbox(fake)

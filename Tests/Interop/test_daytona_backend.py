@@ -4,6 +4,7 @@ auth on every request, and the API key nowhere it should not be."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import subprocess
 
 import pytest
@@ -127,3 +128,17 @@ def test_cleanup_deletes_every_labelled_sandbox(tmp_path):
         assert "3 deleted, 0 failed" in real.stdout
         assert control(url, "/_control/stats")["live_ids"] == [theirs]
         assert KEY not in real.stdout + real.stderr + dry.stdout + dry.stderr
+
+
+async def test_server_shutdown_deletes_open_sessions_sandboxes(tmp_path):
+    with fake_daytona() as url:
+        with connection("streamable-http", tmp_path, daytona_env(url)) as conn:
+            client = conn.client("legacy")
+            await client.__aenter__()
+            await ok(client, "sandbox_exec_stateful", code="x = 1")
+            assert control(url, "/_control/stats")["live"] == 1
+            # SIGTERM while the session is still open (the fixture checks the exit code).
+            assert conn.server.stop() == 0
+            with contextlib.suppress(BaseException):
+                await client.__aexit__(None, None, None)
+        assert control(url, "/_control/stats")["live"] == 0
