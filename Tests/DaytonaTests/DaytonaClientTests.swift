@@ -135,3 +135,13 @@ import Testing
     #expect(settings.apiURL == "http://127.0.0.1:1/api")
     #expect(!"\(settings)".contains("dtn-secret-value") && !String(reflecting: settings).contains("dtn-secret-value"))
 }
+
+@Test func sandboxAnswersDecodeLeniently() throws {
+    let json = #"{"id": "sb-1", "state": "hibernating", "labels": {"app": "rlm-mcp"}, "cpu": "not a number", "newField": [1, {"x": 2}]}"#
+    let info = try JSONDecoder().decode(DaytonaSandboxInfo.self, from: Data(json.utf8))
+    #expect(info.id == "sb-1" && info.state == "hibernating" && info.labels == ["app": "rlm-mcp"])
+    #expect(info.toolboxProxyURL == nil && info.errorReason == nil && !info.hasFailed)
+    let bare = try JSONDecoder().decode(DaytonaSandboxInfo.self, from: Data(#"{"id": "sb-2", "labels": null}"#.utf8))
+    #expect(bare.state == "unknown" && bare.labels.isEmpty)
+    #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(DaytonaSandboxInfo.self, from: Data(#"{"state": "started"}"#.utf8)) }
+}
