@@ -106,16 +106,25 @@ import Testing
         let fake = try FakeDaytona()
         let sandbox = try Self.sandbox(fake)
         #expect(try await Self.run(sandbox, "v = 1").error == nil)
-        let firstID = try #require(await sandbox.sandboxID)
-        try fake.breakSandbox(firstID, reason: "host lost")
-        do {
-            _ = try await sandbox.shell(command: "true", cwd: nil, timeout: .seconds(5))
-            Issue.record("a broken sandbox answered")
-        } catch {
-            #expect("\(error)".contains("host lost"))
+        var seen: [String] = []
+        for failing in ["exec", "shell"] {
+            let id = try #require(await sandbox.sandboxID)
+            seen.append(id)
+            try fake.breakSandbox(id, reason: "host lost during \(failing)")
+            do {
+                if failing == "exec" {
+                    _ = try await Self.run(sandbox, "v")
+                } else {
+                    _ = try await sandbox.shell(command: "true", cwd: nil, timeout: .seconds(5))
+                }
+                Issue.record("a broken sandbox answered")
+            } catch {
+                #expect("\(error)".contains("host lost during \(failing)") && "\(error)".contains("next call creates a new sandbox"))
+            }
+            #expect(try await Self.run(sandbox, "print('again')").stdout == "again\n")
         }
-        #expect(try await Self.run(sandbox, "print('again')").stdout == "again\n")
-        #expect(await sandbox.sandboxID != firstID)
+        #expect(Set(seen + [await sandbox.sandboxID ?? ""]).count == 3)
+        #expect(fake.live == 1)
         await sandbox.shutdown()
         #expect(fake.live == 0)
     }
