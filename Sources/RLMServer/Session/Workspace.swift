@@ -1,17 +1,25 @@
 import RLMConfig
 import Sandboxes
 
-/// The sandbox state one MCP session works in: created on first use, deleted when the session ends.
+/// The sandbox state behind one workspace handle: the sandbox is created on first use and deleted with the workspace
+/// (idle expiry, the end of the handshake-era session that owns it, or shutdown).
 public actor Workspace {
     private let provider: SandboxProvider
     private var sandbox: (any Sandbox)?
     private var closed = false
+    /// The signed `ws_…` handle clients pass back to continue here ("" for a workspace that is not registered).
+    public nonisolated let handle: String
 
-    init(provider: SandboxProvider) { self.provider = provider }
+    /// `closed: true` makes a stand-in that never starts a sandbox (for tools that only inspect a workspace).
+    init(provider: SandboxProvider, handle: String = "", closed: Bool = false) {
+        self.provider = provider
+        self.handle = handle
+        self.closed = closed
+    }
 
-    /// The session's sandbox, starting it on first use.
+    /// The workspace's sandbox, starting it on first use.
     func sandbox() async throws(ToolError) -> any Sandbox {
-        guard !closed else { throw ToolError("this MCP session has ended; start a new one") }
+        guard !closed else { throw ToolError("this workspace has been closed (it expired or its MCP session ended); call again without `workspace` to get a new one") }
         if let sandbox { return sandbox }
         let created = try await provider.makeSandbox()
         sandbox = created
