@@ -37,19 +37,26 @@ struct ModernDispatcher: Sendable {
     /// Serves a parsed request; returns the response message, or nil when the request was cancelled (no response is
     /// sent for a cancelled request). `owner` is the caller's workspace owner fingerprint.
     func handle(_ request: ModernRequest, owner: String, emit: @escaping Emit) async -> Data? {
+        await reply(request, owner: owner, emit: emit)?.data
+    }
+
+    /// `handle`, with the HTTP status the streamable-HTTP binding gives the reply.
+    func reply(_ request: ModernRequest, owner: String, emit: @escaping Emit) async -> (data: Data, status: Int)? {
+        let failure: RPCError
         do {
             let result = try await result(for: request, owner: owner, emit: emit)
             try Task.checkCancellation()
-            return ModernProtocol.response(id: request.id, result: stamp(result))
+            return (ModernProtocol.response(id: request.id, result: stamp(result)), 200)
         } catch is CancellationError {
             return nil
         } catch let error as RPCError {
-            return ModernProtocol.response(id: request.id, error: error)
+            failure = error
         } catch let error as MCPError {
-            return ModernProtocol.response(id: request.id, error: RPCError(code: error.code, message: error.errorDescription ?? "\(error)"))
+            failure = RPCError(code: error.code, message: error.errorDescription ?? "\(error)")
         } catch {
-            return ModernProtocol.response(id: request.id, error: RPCError(code: -32603, message: "Internal error: \(error)"))
+            failure = RPCError(code: -32603, message: "Internal error: \(error)")
         }
+        return (ModernProtocol.response(id: request.id, error: failure), failure.httpStatus)
     }
 
     private func result(for request: ModernRequest, owner: String, emit: @escaping Emit) async throws -> Value {

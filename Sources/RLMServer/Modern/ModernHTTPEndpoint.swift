@@ -48,8 +48,8 @@ struct ModernHTTPEndpoint: Sendable {
         }
         let owner = dispatcher.runtime.workspaceOwner(authorization: request.headers[.authorization])
         guard parsed.method == "tools/call", !dispatcher.runsAsTask(parsed) else {
-            let response = await dispatcher.handle(parsed, owner: owner) { _ in }
-            return Self.json(status: 200, response ?? Data())
+            let reply = await dispatcher.reply(parsed, owner: owner) { _ in }
+            return Self.json(status: reply?.status ?? 200, reply?.data ?? Data())
         }
         return stream(parsed, owner: owner)
     }
@@ -86,12 +86,14 @@ struct ModernHTTPEndpoint: Sendable {
     /// nothing routing on the headers can be told one thing while the server does another.
     static func checkHeaders(_ headers: HTTPFields, against message: [String: Value]) throws(RPCError) {
         let meta = message["params"]?.objectValue?["_meta"]?.objectValue
-        let bodyVersion = meta?[ModernProtocol.Meta.protocolVersion]?.stringValue
-        guard let version = headers[HTTPField.Name("MCP-Protocol-Version")!] else {
-            throw .headerMismatch("the MCP-Protocol-Version header is required (it must repeat params._meta[\"\(ModernProtocol.Meta.protocolVersion)\"])")
-        }
-        if let bodyVersion, version != bodyVersion {
-            throw .headerMismatch("MCP-Protocol-Version header value '\(version)' does not match body value '\(bodyVersion)'")
+        // Without a version string in the body there is nothing to compare: the body check names the missing field.
+        if let bodyVersion = meta?[ModernProtocol.Meta.protocolVersion]?.stringValue {
+            guard let version = headers[HTTPField.Name("MCP-Protocol-Version")!] else {
+                throw .headerMismatch("the MCP-Protocol-Version header is required (it must repeat params._meta[\"\(ModernProtocol.Meta.protocolVersion)\"])")
+            }
+            guard version == bodyVersion else {
+                throw .headerMismatch("MCP-Protocol-Version header value '\(version)' does not match body value '\(bodyVersion)'")
+            }
         }
         let method = message["method"]?.stringValue ?? ""
         guard let methodHeader = headers[HTTPField.Name("Mcp-Method")!] else {
@@ -100,7 +102,8 @@ struct ModernHTTPEndpoint: Sendable {
         guard methodHeader == method else {
             throw .headerMismatch("Mcp-Method header value '\(methodHeader)' does not match body value '\(method)'")
         }
-        guard let field = ModernProtocol.nameBearing[method] else { return }
+        // Only for methods served here: for the others, "method not found" is the more useful answer.
+        guard ModernProtocol.methodsServed.contains(method), let field = ModernProtocol.nameBearing[method] else { return }
         let bodyName = message["params"]?.objectValue?[field]?.stringValue ?? ""
         guard let rawName = headers[HTTPField.Name("Mcp-Name")!] else {
             throw .headerMismatch("the Mcp-Name header is required for \(method) (it must repeat params.\(field), \"\(bodyName)\")")
