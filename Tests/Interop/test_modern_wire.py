@@ -433,3 +433,20 @@ def test_handles_are_signed_per_key(tmp_path):
     with wire_for("streamable-http", tmp_path / "c") as other_key:
         text = tool(other_key, "sandbox_files", 3, workspace=handle)["content"][0]["text"]
         assert "was not issued by this server" in text
+
+
+def test_a_handle_is_bound_to_the_token_it_was_issued_for(tmp_path):
+    """Two replicas sharing RLM_WORKSPACE_KEY: a handle minted for a caller without a token is foreign to a token holder."""
+    key = {"RLM_WORKSPACE_KEY": "k" * 40}
+    token = "tok-workspace-owner-0123456789"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with wire_for("streamable-http", tmp_path / "a", env=key) as anonymous:
+        handle = tool(anonymous, "sandbox_files", 1)["structuredContent"]["workspace"]
+    with wire_for("streamable-http", tmp_path / "b", env={**key, "MCP_AUTH_TOKEN": token}) as guarded:
+        guarded.http.headers["Authorization"] = f"Bearer {token}"
+        text = tool(guarded, "sandbox_files", 2, workspace=handle)["content"][0]["text"]
+        assert "belongs to another client" in text and token not in text
+        own = tool(guarded, "sandbox_upload", 3, path="x.txt", content="mine")["structuredContent"]["workspace"]
+        assert token not in own
+        assert tool(guarded, "sandbox_download", 4, path="x.txt", workspace=own)["structuredContent"]["content"] == "mine"

@@ -14,7 +14,7 @@ struct ModernHTTPEndpoint: Sendable {
 
     /// How often an idle `tools/call` stream gets an SSE comment, so that a client that went away is noticed (and its
     /// call cancelled) even when the tool reports no progress.
-    static let keepAliveInterval = Duration.seconds(1)
+    static let keepAliveInterval = Duration.milliseconds(250)
 
     func respond(to request: Request, body: ByteBuffer) async -> Response? {
         let sessionID = request.headers[HTTPField.Name("Mcp-Session-Id")!]
