@@ -159,7 +159,7 @@ async def test_every_tool_answers_and_sandbox_state_follows_the_workspace(conn):
             results.setdefault(name, []).append(result.structured_content)
             if name in SANDBOX_TOOLS:
                 workspaces.add(result.structured_content["workspace"])
-                assert result.structured_content["workspace"] in result.content[0].text
+                assert result.content[-1].text == "workspace: " + result.structured_content["workspace"]
     # One workspace throughout: carried explicitly by the modern client, the session's default for the legacy one.
     assert len(workspaces) == 1 and next(iter(workspaces)).startswith("ws_")
     assert results["sandbox_download"][0]["content"] == "alpha"

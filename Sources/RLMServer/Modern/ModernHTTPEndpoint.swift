@@ -32,7 +32,8 @@ struct ModernHTTPEndpoint: Sendable {
         default:
             return nil
         }
-        guard let message = ModernProtocol.object(Data(buffer: body)) else { return nil }
+        let bytes = Data(buffer: body)
+        guard ModernProtocol.mayBeModern(bytes) || (sessionID == nil && modernHeader), let message = ModernProtocol.object(bytes) else { return nil }
         let isRequest = message["id"] != nil && message["method"] != nil
         guard ModernProtocol.isModernRequest(message) || (sessionID == nil && modernHeader) else { return nil }
         guard isRequest else {

@@ -35,6 +35,14 @@ enum ModernProtocol {
         return meta.keys.contains { $0.hasPrefix(Meta.prefix) }
     }
 
+    private static let markers = [Data(Meta.prefix.utf8), Data("server/discover".utf8), Data("notifications/cancelled".utf8)]
+
+    /// A byte search that rules out most handshake-era messages before any JSON parsing (a 10 MB upload should not be
+    /// parsed twice just to learn it is not ours); a message that passes is parsed and checked properly.
+    static func mayBeModern(_ data: Data) -> Bool {
+        markers.contains { data.range(of: $0) != nil }
+    }
+
     /// The JSON object in `data`, or nil when it is not one.
     static func object(_ data: Data) -> [String: Value]? {
         guard let first = data.first(where: { !" \t\r\n".utf8.contains($0) }), first == UInt8(ascii: "{") else { return nil }

@@ -16,7 +16,7 @@ actor ModernStdioRouter {
 
     /// Takes the line when it belongs to the 2026-07-28 era; false hands it to the handshake-era server.
     func take(_ line: Data) -> Bool {
-        guard let message = ModernProtocol.object(line) else { return false }
+        guard ModernProtocol.mayBeModern(line), let message = ModernProtocol.object(line) else { return false }
         if case .string(ProgressNotification.name)? = message["method"] { return false }
         if case .string("notifications/cancelled")? = message["method"], message["id"] == nil {
             guard let requestID = message["params"]?.objectValue?["requestId"], let key = ModernProtocol.key(requestID),

@@ -57,13 +57,11 @@ public struct ToolRegistry: Sendable {
         let result = try await call(name: name, arguments: arguments, context: caller.context(workspace: workspace))
         // Tools report the workspace they ran in; an inspecting tool with none named reports null.
         let reported: Value = workspace.handle.isEmpty ? .null : .string(workspace.handle)
-        // The structured `workspace` field was added (and validated) with the output; the readable text says it too.
-        if case let .string(handle) = reported, case let .text(text, annotations, meta)? = result.content.first {
-            let line = result.isError == true ? "\n(workspace: \(handle))" : "\n\nworkspace: \(handle)"
-            return CallTool.Result(content: [.text(text: text + line, annotations: annotations, _meta: meta)] + result.content.dropFirst(),
-                                   structuredContent: result.structuredContent, isError: result.isError, _meta: result._meta)
-        }
-        return result
+        // The structured `workspace` field was added (and validated) with the output; a text block of its own says it
+        // to readers too, leaving the tool's own text (e.g. a downloaded file) untouched.
+        guard case let .string(handle) = reported else { return result }
+        return CallTool.Result(content: result.content + [.text(text: "workspace: \(handle)", annotations: nil, _meta: nil)],
+                               structuredContent: result.structuredContent, isError: result.isError, _meta: result._meta)
     }
 
     static func unknownTool(_ name: String, tools: [ToolDefinition]) -> MCPError {
