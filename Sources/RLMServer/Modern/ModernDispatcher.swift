@@ -102,7 +102,7 @@ struct ModernDispatcher: Sendable {
         let detached = runtime.detachedWorkspace
         if runsAsTask(request) {
             // Task progress goes to the task's statusMessage; the request itself is answered now.
-            return try await runtime.tasks.start(owner: owner) { progress in
+            return await runtime.tasks.start(owner: owner) { progress in
                 let caller = ToolCaller(sessionID: "stateless", owner: owner, defaultWorkspace: nil, detachedWorkspace: detached, progress: progress)
                 return try await registry.call(name: name, arguments: arguments, caller: caller)
             }.withResultType("task")
