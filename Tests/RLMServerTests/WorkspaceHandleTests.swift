@@ -120,4 +120,22 @@ import Testing
             (error as? ToolError)?.message.contains("has expired") == true
         }
     }
+
+    @Test func aReplicaThatAdoptsServesAnotherReplicasHandle() async throws {
+        let config = try RLMConfig(variables: LayeredVariables(layers: []))
+        let key = "shared-secret-shared-secret-shared-secret"
+        let first = WorkspaceStore(handles: WorkspaceHandles(secret: key), provider: SandboxProvider(config: config), idleLimit: .seconds(60))
+        let second = WorkspaceStore(handles: WorkspaceHandles(secret: key), provider: SandboxProvider(config: config), idleLimit: .seconds(60),
+                                    adoptsUnknownHandles: true)
+        let original = await first.create(owner: "o")
+        let adopted = try await second.lease(handle: original.handle, owner: "o")
+        #expect(adopted.handle == original.handle && adopted.id == original.id && !adopted.id.isEmpty)
+        #expect(try await second.lease(handle: original.handle, owner: "o") === adopted)
+        await #expect(throws: ToolError.self) { try await second.lease(handle: original.handle, owner: "someone else") }
+        // A store that does not adopt says the workspace is not here.
+        await #expect { try await WorkspaceStore(handles: WorkspaceHandles(secret: key), provider: SandboxProvider(config: config),
+                                                 idleLimit: .seconds(60)).lease(handle: original.handle, owner: "o") } throws: { error in
+            (error as? ToolError)?.message.contains("no longer exists") == true
+        }
+    }
 }

@@ -9,11 +9,17 @@ public actor Workspace {
     private var closed = false
     /// The signed `ws_…` handle clients pass back to continue here ("" for a workspace that is not registered).
     public nonisolated let handle: String
+    /// The random id inside the handle: stable across replicas, so a remote backend can label its sandbox with it.
+    public nonisolated let id: String
+    /// The signed external reference the handle carries, if any (e.g. a remote sandbox id).
+    public nonisolated let reference: String?
 
     /// `closed: true` makes a stand-in that never starts a sandbox (for tools that only inspect a workspace).
-    init(provider: SandboxProvider, handle: String = "", closed: Bool = false) {
+    init(provider: SandboxProvider, handle: String = "", id: String = "", reference: String? = nil, closed: Bool = false) {
         self.provider = provider
         self.handle = handle
+        self.id = id
+        self.reference = reference
         self.closed = closed
     }
 

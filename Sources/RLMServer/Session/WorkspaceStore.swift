@@ -22,18 +22,25 @@ public actor WorkspaceStore {
     private var sweeper: Task<Void, Never>?
     private var closed = false
 
-    public init(handles: WorkspaceHandles, provider: SandboxProvider, idleLimit: Duration) {
+    /// Whether a valid handle this process does not know is taken on as its own (see `lease`).
+    private let adoptsUnknownHandles: Bool
+
+    /// `adoptsUnknownHandles`: for a backend whose sandboxes outlive a process and can be found again from the handle
+    /// (a remote sandbox labelled with the workspace id, or the handle's signed reference), so that replicas sharing
+    /// `RLM_WORKSPACE_KEY` serve each other's workspaces. Off for the local backend, whose sandboxes die with it.
+    public init(handles: WorkspaceHandles, provider: SandboxProvider, idleLimit: Duration, adoptsUnknownHandles: Bool = false) {
         self.handles = handles
         self.provider = provider
         self.idleLimit = idleLimit
+        self.adoptsUnknownHandles = adoptsUnknownHandles
     }
 
     public var count: Int { entries.count }
 
     /// A new, empty workspace owned by `owner` (its sandbox starts on first use).
     public func create(owner: String, pinned: Bool = false) -> Workspace {
-        let (handle, _) = handles.mint(owner: owner)
-        let workspace = Workspace(provider: provider, handle: handle)
+        let (handle, claims) = handles.mint(owner: owner)
+        let workspace = Workspace(provider: provider, handle: handle, id: claims.id)
         entries[handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned)
         startSweeperIfNeeded()
         return workspace
@@ -41,8 +48,9 @@ public actor WorkspaceStore {
 
     /// The workspace a handle names, leased for one call; pair with `release`.
     public func lease(handle: String, owner: String) async throws(ToolError) -> Workspace {
+        let claims: WorkspaceHandles.Claims
         do {
-            _ = try handles.verify(handle, owner: owner)
+            claims = try handles.verify(handle, owner: owner)
         } catch {
             throw ToolError("workspace \"\(handle.prefix(80))\" \(error); omit `workspace` to get a new one")
         }
@@ -51,6 +59,12 @@ public actor WorkspaceStore {
             entries[handle] = nil
             expired.insert(handle)
             await entry.workspace.close()
+        }
+        if entries[handle] == nil, adoptsUnknownHandles, !expired.contains(handle) {
+            // Issued by a replica sharing the key (the signature proved it): serve it here from now on.
+            entries[handle] = Entry(workspace: Workspace(provider: provider, handle: handle, id: claims.id, reference: claims.reference),
+                                    lastUsed: .now, leases: 0, pinned: false)
+            startSweeperIfNeeded()
         }
         guard var entry = entries[handle] else {
             if expired.contains(handle) {
