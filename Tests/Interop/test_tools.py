@@ -188,3 +188,21 @@ async def test_a_new_workspace_is_separate_and_bad_handles_are_refused(conn):
         for handle, says in [(forged, "was not issued by this server"), ("ws_madeup", "is not a workspace handle")]:
             refused = await client._client.call_tool("sandbox_files", {"workspace": handle})
             assert refused.is_error and says in refused.content[0].text and "omit `workspace`" in refused.content[0].text
+
+
+async def test_log_messages_arrive_only_when_a_modern_request_asks(conn):
+    if not conn.expects_modern():
+        pytest.skip("handshake-era logging goes through logging/setLevel, which this server does not offer")
+    received: list[tuple[str, object]] = []
+
+    async def on_log(params) -> None:
+        received.append((params.level, params.data))
+
+    async with conn.client(log_level="info", logging_callback=on_log) as client:
+        result = await client.call_tool("diagnostic_progress", {"steps": 2, "interval_ms": 0})
+    assert not result.is_error
+    assert received == [("info", "diagnostic_progress: counting to 2")]  # the debug lines stay below the level
+    received.clear()
+    async with conn.client(logging_callback=on_log) as client:  # no level: no opt-in, nothing sent
+        assert not (await client.call_tool("diagnostic_progress", {"steps": 2, "interval_ms": 0})).is_error
+    assert received == []
