@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -86,7 +88,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

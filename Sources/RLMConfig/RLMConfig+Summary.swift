@@ -31,6 +31,7 @@ extension RLMConfig {
             ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
             ("RLM_SANDBOX_UNSAFE", sandboxUnsafe ? "1" : "0"),
             ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
+            ("RLM_WORKSPACE_KEY", workspaceKey == nil ? "random per process" : mask(workspaceKey)),
             ("OPENAI_API_KEY", mask(openAIAPIKey)),
             ("OPENAI_BASE_URL", openAIBaseURL),
             ("ANTHROPIC_API_KEY", mask(anthropicAPIKey)),

@@ -61,6 +61,8 @@ public struct RLMConfig: Sendable {
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
+    /// Signs workspace handles; replicas that share it accept each other's handles. Nil: a random key per process.
+    public var workspaceKey: Secret?
     // Server
     public var logLevel: LogLevel
     public var transport: Transport
@@ -140,6 +142,12 @@ extension RLMConfig {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
+        workspaceKey = read.secret("RLM_WORKSPACE_KEY")
+        if let key = workspaceKey, key.exposedValue.utf8.count < 32 {
+            // The value itself is a secret: the message names only its length.
+            throw .invalidValue(variable: "RLM_WORKSPACE_KEY", expected: "at least 32 characters (e.g. `openssl rand -hex 32`)",
+                                got: "\(key.exposedValue.utf8.count) characters")
+        }
         logLevel = try read.choice("RLM_LOG_LEVEL", default: .info)
         transport = try read.choice("MCP_TRANSPORT", default: .stdio)
         host = try read.host("MCP_HOST", default: "127.0.0.1")

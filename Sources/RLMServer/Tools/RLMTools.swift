@@ -67,7 +67,9 @@ struct RLMTools: Sendable {
                 + [("max_depth", .integer(description: "Levels of rlm_query recursion (default \(config.maxDepth))", minimum: 0, maximum: 5))] + knobs,
                 required: ["task"]),
             output: .object(properties: Self.runOutput, required: Self.runRequired),
-            annotations: .init(title: "RLM run", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            annotations: .init(title: "RLM run", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true),
+            usesWorkspace: true,
+            longRunning: true
         ) { arguments, context in
             let request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                          arguments: arguments)
@@ -89,7 +91,9 @@ struct RLMTools: Sendable {
                 ("format", .string(description: "How to read the data (default: from the file name or the data itself)", oneOf: ["csv", "json", "text"])),
             ] + knobs, required: ["question"]),
             output: .object(properties: Self.runOutput, required: Self.runRequired),
-            annotations: .init(title: "RLM data analysis", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            annotations: .init(title: "RLM data analysis", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true),
+            usesWorkspace: true,
+            longRunning: true
         ) { arguments, context in
             var runContext = try runContext(arguments, value: "data", path: "data_path")
             let format = arguments.string("format") ?? Self.guessFormat(runContext)
@@ -132,7 +136,9 @@ struct RLMTools: Sendable {
                 ("run_id", .string()),
                 ("trajectory", .array(of: .any())),
             ], required: ["code", "passed", "test_output", "path", "status", "message", "iterations", "llm_calls", "usage", "duration_ms", "run_id"]),
-            annotations: .init(title: "RLM coding", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            annotations: .init(title: "RLM coding", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true),
+            usesWorkspace: true,
+            longRunning: true
         ) { arguments, context in
             let base = try runRequest(task: arguments.string("task")!, context: .none, arguments: arguments)
             let job = CodeTask(specification: base.task, tests: arguments.string("tests"), models: base.models, limits: base.limits)
@@ -173,7 +179,9 @@ struct RLMTools: Sendable {
                 ("duration_ms", .number(minimum: 0)),
                 ("run_id", .string()),
             ], required: ["answer", "status", "message", "subtasks", "llm_calls", "usage", "duration_ms", "run_id"]),
-            annotations: .init(title: "RLM decomposition", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            annotations: .init(title: "RLM decomposition", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true),
+            usesWorkspace: true,
+            longRunning: true
         ) { arguments, context in
             let base = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                       arguments: arguments)
