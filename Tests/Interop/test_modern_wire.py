@@ -65,8 +65,8 @@ class HTTPWire:
 class StdioWire:
     """One server over stdio; `send` writes a line and collects messages until the response with that id."""
 
-    def __init__(self, cwd):
-        self.process = subprocess.Popen([BINARY, "serve"], cwd=cwd, env=server_env(ENV), stdin=subprocess.PIPE,
+    def __init__(self, cwd, env: dict | None = None):
+        self.process = subprocess.Popen([BINARY, "serve"], cwd=cwd, env=server_env({**ENV, **(env or {})}), stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -99,7 +99,7 @@ class StdioWire:
 @contextlib.contextmanager
 def wire_for(kind: str, tmp_path, env: dict | None = None):
     if kind == "stdio":
-        wire = StdioWire(tmp_path)
+        wire = StdioWire(tmp_path, env)
         try:
             yield wire
         finally:
