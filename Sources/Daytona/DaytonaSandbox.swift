@@ -28,7 +28,11 @@ public actor DaytonaSandbox: Sandbox {
     private var closed = false
     private var lastState = "not created yet"
 
-    public init(client: DaytonaClient, labels: [String: String], workerScript: Data, python: String = "python3") {
+    /// Whether to take on a started sandbox that already carries `labels` (another replica's, for the same workspace).
+    let adoptExisting: Bool
+
+    public init(client: DaytonaClient, labels: [String: String], workerScript: Data, python: String = "python3", adoptExisting: Bool = false) {
+        self.adoptExisting = adoptExisting
         self.client = client
         self.labels = labels
         self.workerScript = workerScript
@@ -45,8 +49,11 @@ public actor DaytonaSandbox: Sandbox {
     private func remoteTask() -> Task<Remote, Error> {
         if let remote { return remote }
         lastState = "creating"
-        let client = client, labels = labels, script = workerScript
-        let task = Task { try await Self.create(client: client, labels: labels, workerScript: script) }
+        let client = client, labels = labels, script = workerScript, adopt = adoptExisting
+        let task = Task {
+            if adopt, let remote = try await Self.adopt(client: client, labels: labels, workerScript: script) { return remote }
+            return try await Self.create(client: client, labels: labels, workerScript: script)
+        }
         remote = task
         return task
     }
@@ -55,19 +62,32 @@ public actor DaytonaSandbox: Sandbox {
     private static func create(client: DaytonaClient, labels: [String: String], workerScript: Data) async throws -> Remote {
         let created = try await client.createSandbox(labels: labels)
         do {
-            let info = try await client.waitUntilStarted(created, timeout: client.settings.createTimeout)
-            let toolbox = try await client.toolboxBase(for: info)
-            // Relative upload paths resolve against the work dir, so both requests can go at once.
-            async let upload: Void = client.uploadFile(toolbox: toolbox, path: workerFileName, data: workerScript)
-            async let dir = client.workDir(toolbox: toolbox)
-            let workDir = try await dir
-            try await upload
-            client.logger.info("Daytona sandbox started", metadata: ["sandbox": "\(info.id)", "target": "\(info.target ?? "?")"])
-            return Remote(info: info, toolbox: toolbox, workDir: workDir.hasSuffix("/") && workDir.count > 1 ? String(workDir.dropLast()) : workDir)
+            return try await attach(client: client, to: created, workerScript: workerScript)
         } catch {
             try? await client.deleteSandbox(created.id)
             throw error
         }
+    }
+
+    /// The running sandbox another replica made for this workspace, if there is one; nil means create one.
+    private static func adopt(client: DaytonaClient, labels: [String: String], workerScript: Data) async throws -> Remote? {
+        let candidates = try await client.listSandboxes(labels: labels).filter { ["started", "starting", "creating"].contains($0.state ?? "") }
+        guard let existing = candidates.first else { return nil }
+        client.logger.info("adopting the workspace's Daytona sandbox", metadata: ["sandbox": "\(existing.id)"])
+        return try await attach(client: client, to: existing, workerScript: workerScript)
+    }
+
+    /// Waits until the sandbox runs, finds its work dir and uploads the worker (harmless when it is already there).
+    private static func attach(client: DaytonaClient, to sandbox: DaytonaSandboxInfo, workerScript: Data) async throws -> Remote {
+        let info = try await client.waitUntilStarted(sandbox, timeout: client.settings.createTimeout)
+        let toolbox = try await client.toolboxBase(for: info)
+        // Relative upload paths resolve against the work dir, so both requests can go at once.
+        async let upload: Void = client.uploadFile(toolbox: toolbox, path: workerFileName, data: workerScript)
+        async let dir = client.workDir(toolbox: toolbox)
+        let workDir = try await dir
+        try await upload
+        client.logger.info("Daytona sandbox started", metadata: ["sandbox": "\(info.id)", "target": "\(info.target ?? "?")"])
+        return Remote(info: info, toolbox: toolbox, workDir: workDir.hasSuffix("/") && workDir.count > 1 ? String(workDir.dropLast()) : workDir)
     }
 
     /// The started sandbox; a failed creation is reported and forgotten, so the next call tries again.
@@ -331,12 +351,22 @@ public actor DaytonaSandbox: Sandbox {
 
     /// Deletes the remote sandbox (waiting for a creation in progress so nothing is left behind).
     public func shutdown() async {
+        await close(deletingRemote: true)
+    }
+
+    /// Stops this server's workers but leaves the sandbox running for the other replicas serving its workspace; Daytona's
+    /// auto-stop and auto-delete intervals (or `rlm-mcp cleanup`) retire it.
+    public func detach() async {
+        await close(deletingRemote: false)
+    }
+
+    private func close(deletingRemote: Bool) async {
         guard !closed else { return }
         closed = true
         let creation = remote
         remote = nil
         let info: DaytonaSandboxInfo? = if let creation { try? await creation.value.info } else { nil }
-        if let info {
+        if deletingRemote, let info {
             do {
                 try await client.deleteSandbox(info.id)
             } catch {
@@ -344,7 +374,7 @@ public actor DaytonaSandbox: Sandbox {
                                       metadata: ["sandbox": "\(info.id)", "error": "\(error)"])
             }
         }
-        lastState = "deleted"
+        lastState = deletingRemote ? "deleted" : "detached"
         spare?.cancel()
         if let spare, let worker = try? await spare.value { await worker.terminate() }
         spare = nil

@@ -12,12 +12,15 @@ public struct DaytonaSandboxFactory: Sendable {
     }
 
     /// A sandbox for one workspace; its remote creation starts at once, so it overlaps whatever the caller does next.
-    public func makeSandbox(workspaceID: String) throws(SandboxError) -> DaytonaSandbox {
+    /// `shared`: the workspace may be served by several replicas, so a running sandbox already labelled with it is
+    /// taken on instead of creating a second one.
+    public func makeSandbox(workspaceID: String, shared: Bool = false) throws(SandboxError) -> DaytonaSandbox {
         let path = try LocalSandboxFactory.workerScript()
         guard let script = FileManager.default.contents(atPath: path) else {
             throw .workerFailed("could not read the worker script \(path)")
         }
-        return DaytonaSandbox(client: client, labels: Self.appLabel.merging(["rlm-mcp.workspace": workspaceID]) { $1 }, workerScript: script)
+        return DaytonaSandbox(client: client, labels: Self.appLabel.merging(["rlm-mcp.workspace": workspaceID]) { $1 }, workerScript: script,
+                              adoptExisting: shared)
     }
 
     /// Every sandbox labelled app=rlm-mcp; deleted unless `dryRun`. Returns them with whether each deletion worked.

@@ -26,7 +26,9 @@ public final class ServerRuntime: Sendable {
         let workspaces = WorkspaceStore(
             handles: WorkspaceHandles(secret: config.workspaceKey?.exposedValue),
             provider: sandboxes,
-            idleLimit: .seconds(config.workspaceIdleSeconds)
+            idleLimit: .seconds(config.workspaceIdleSeconds),
+            // Replicas sharing the key serve each other's Daytona workspaces; local sandboxes die with their server.
+            adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil
         )
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all

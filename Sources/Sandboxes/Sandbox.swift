@@ -19,6 +19,13 @@ public protocol Sandbox: Sendable {
     func status() async -> SandboxStatus
     /// Stops every worker and deletes the working directory.
     func shutdown() async
+    /// Stops this process's use of the sandbox but leaves the sandbox and its files to others sharing it (server
+    /// replicas serving one workspace); backends whose sandboxes cannot outlive the server just shut down.
+    func detach() async
+}
+
+extension Sandbox {
+    public func detach() async { await shutdown() }
 }
 
 /// One code execution.

@@ -172,3 +172,32 @@ async def test_rlm_execute_runs_on_daytona_and_overlaps_sandbox_creation_with_th
     for record in sandboxes:
         assert CANARY_OPENAI_KEY not in str(record["commandEnvs"]) + str(record["env"]) and KEY not in str(record["commandEnvs"])
     assert CANARY_OPENAI_KEY not in server_log and KEY not in server_log
+
+
+async def test_two_replicas_sharing_a_key_serve_one_daytona_workspace_alternately(tmp_path):
+    from conftest import MODERN
+
+    env_extra = {"RLM_WORKSPACE_KEY": "replica-shared-key-0123456789abcdef-0123"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with fake_daytona() as url:
+        env = {**daytona_env(url), **env_extra}
+        with connection("streamable-http", tmp_path / "a", env, mode=MODERN) as a, \
+                connection("streamable-http", tmp_path / "b", env, mode=MODERN) as b:
+            async with a.client() as first, b.client() as second:
+                assert first.protocol_version == MODERN and second.protocol_version == MODERN
+                workspace = (await ok(first, "sandbox_upload", path="shared.txt", content="from A"))["workspace"]
+                # Replica B has never seen this handle; the signature proves it, and the label finds the sandbox.
+                read = await ok(second, "sandbox_download", path="shared.txt", workspace=workspace)
+                assert read["content"] == "from A" and read["workspace"] == workspace
+                await ok(second, "sandbox_exec", code="open('b.txt', 'w').write('from B')", workspace=workspace)
+                listing = await ok(first, "sandbox_files", workspace=workspace)
+                assert {e["path"] for e in listing["entries"]} >= {"shared.txt", "b.txt"}
+                shell = await ok(first, "sandbox_shell", command="cat b.txt", workspace=workspace)
+                assert shell["stdout"] == "from B"
+                # A handle minted under another key is refused by both.
+                other = await second.call_tool("sandbox_files", {"workspace": workspace[:-4] + "AAAA"})
+                assert other.is_error and "was not issued by this server" in other.content[0].text
+        stats = control(url, "/_control/stats")
+    # One sandbox served both replicas; stopping them detaches it (Daytona's auto-stop/auto-delete retire it).
+    assert stats["created"] == 1 and stats["live"] == 1, stats

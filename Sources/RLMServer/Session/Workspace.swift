@@ -14,10 +14,15 @@ public actor Workspace {
     public nonisolated let id: String
     /// The signed external reference the handle carries, if any (e.g. a remote sandbox id).
     public nonisolated let reference: String?
+    /// Served by several replicas (Daytona with a shared RLM_WORKSPACE_KEY): its sandbox is found again by the
+    /// workspace id, and closing it here only detaches, leaving the sandbox to the others.
+    public nonisolated let shared: Bool
 
     /// `closed: true` makes a stand-in that never starts a sandbox (for tools that only inspect a workspace).
-    public init(provider: SandboxProvider, handle: String = "", id: String = "", reference: String? = nil, closed: Bool = false) {
+    public init(provider: SandboxProvider, handle: String = "", id: String = "", reference: String? = nil, shared: Bool = false,
+                closed: Bool = false) {
         self.provider = provider
+        self.shared = shared
         self.handle = handle
         self.id = id
         self.reference = reference
@@ -28,7 +33,7 @@ public actor Workspace {
     public func sandbox() async throws(ToolError) -> any Sandbox {
         guard !closed else { throw ToolError("this workspace has been closed (it expired or its MCP session ended); call again without `workspace` to get a new one") }
         if let sandbox { return sandbox }
-        let created = try await provider.makeSandbox(workspaceID: id.isEmpty ? nil : id)
+        let created = try await provider.makeSandbox(workspaceID: id.isEmpty ? nil : id, shared: shared)
         sandbox = created
         return created
     }
@@ -40,7 +45,7 @@ public actor Workspace {
 
     public func close() async {
         closed = true
-        await sandbox?.shutdown()
+        if shared { await sandbox?.detach() } else { await sandbox?.shutdown() }
         if sandbox != nil { await provider.sandboxClosed() }
         sandbox = nil
     }
@@ -75,14 +80,14 @@ public actor SandboxProvider {
 
     /// A new sandbox of the configured backend; a Daytona sandbox starts being created at once, labelled with
     /// `workspaceID` (a fresh random id when none is given).
-    public func makeSandbox(workspaceID: String? = nil) async throws(ToolError) -> any Sandbox {
+    public func makeSandbox(workspaceID: String? = nil, shared: Bool = false) async throws(ToolError) -> any Sandbox {
         switch config.sandboxBackend {
         case .daytona:
             guard let daytona else {
                 throw ToolError("RLM_SANDBOX=daytona needs DAYTONA_API_KEY; set it, or set RLM_SANDBOX=local to run code in the local sandbox")
             }
             do {
-                let sandbox = try daytona.makeSandbox(workspaceID: workspaceID ?? String(UInt64.random(in: 0...UInt64.max), radix: 36))
+                let sandbox = try daytona.makeSandbox(workspaceID: workspaceID ?? String(UInt64.random(in: 0...UInt64.max), radix: 36), shared: shared)
                 await sandbox.prepare()
                 var kept: [DaytonaSandbox] = []
                 for existing in remote where !(await existing.isClosed) { kept.append(existing) }

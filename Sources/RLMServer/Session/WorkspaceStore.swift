@@ -40,7 +40,7 @@ public actor WorkspaceStore {
     /// A new, empty workspace owned by `owner` (its sandbox starts on first use).
     public func create(owner: String, pinned: Bool = false) -> Workspace {
         let (handle, claims) = handles.mint(owner: owner)
-        let workspace = Workspace(provider: provider, handle: handle, id: claims.id)
+        let workspace = Workspace(provider: provider, handle: handle, id: claims.id, shared: adoptsUnknownHandles && !pinned)
         entries[handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned)
         startSweeperIfNeeded()
         return workspace
@@ -62,7 +62,7 @@ public actor WorkspaceStore {
         }
         if entries[handle] == nil, adoptsUnknownHandles, !expired.contains(handle) {
             // Issued by a replica sharing the key (the signature proved it): serve it here from now on.
-            entries[handle] = Entry(workspace: Workspace(provider: provider, handle: handle, id: claims.id, reference: claims.reference),
+            entries[handle] = Entry(workspace: Workspace(provider: provider, handle: handle, id: claims.id, reference: claims.reference, shared: true),
                                     lastUsed: .now, leases: 0, pinned: false)
             startSweeperIfNeeded()
         }
