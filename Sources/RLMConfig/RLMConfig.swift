@@ -44,6 +44,14 @@ public struct RLMConfig: Sendable {
     public var maxIterations: Int
     public var maxDepth: Int
     public var subConcurrency: Int
+    /// Model calls one RLM run (and its child runs) may make, sub-calls included.
+    public var maxLLMCalls: Int
+    /// Tokens one RLM run may use in total; nil: no token budget.
+    public var maxTotalTokens: Int?
+    /// Wall-clock budget of one RLM run, in seconds.
+    public var runTimeoutSeconds: Int
+    /// The sub model's context window in tokens; nil: known by model name (128k for unknown models).
+    public var subContextTokens: Int?
     // Sandbox
     public var sandbox: SandboxChoice
     public var python: String?
@@ -119,6 +127,12 @@ extension RLMConfig {
         maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: 15, range: 1...1000)
         maxDepth = try read.integer("RLM_MAX_DEPTH", default: 1, range: 0...10)
         subConcurrency = try read.integer("RLM_SUB_CONCURRENCY", default: 16, range: 1...1024)
+        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: 100, range: 1...100_000)
+        let tokens = try read.integer("RLM_MAX_TOTAL_TOKENS", default: 0, range: 0...1_000_000_000)
+        maxTotalTokens = tokens == 0 ? nil : tokens
+        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: 600, range: 1...86_400)
+        let window = try read.integer("RLM_SUB_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
+        subContextTokens = window == 0 ? nil : window
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)

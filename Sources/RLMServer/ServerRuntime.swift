@@ -1,6 +1,8 @@
 import Foundation
+import LanguageModels
 import Logging
 import RLMConfig
+import RLMEngine
 
 /// What every MCP session of one server process shares: configuration, the tool registry and the activity counters.
 public final class ServerRuntime: Sendable {
@@ -28,6 +30,7 @@ public final class ServerRuntime: Sendable {
         )
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all
+        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config, activity: activity).all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity
@@ -51,6 +54,16 @@ public final class ServerRuntime: Sendable {
     public func workspaceOwner(authorization: String?) -> String {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return "" }
         return workspaces.handles.owner(forToken: authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces))
+    }
+}
+
+extension ServerRuntime {
+    /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
+    public static func engine(config: RLMConfig, logger: Logger) -> RLMEngine {
+        let router = ModelRouter(config: config, logger: logger)
+        let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
+        return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
+                         windows: ModelWindows(override: config.subContextTokens))
     }
 }
 

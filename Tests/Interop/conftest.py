@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,31 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 # Values no test output or log may ever contain.
 CANARY_OPENAI_KEY = "sk-canary-openai-0123456789abcdef"
 CANARY_TOKEN = "tok-canary-bearer-0123456789"
+
+
+FAKE_LLM = REPO / "scripts" / "fakes" / "fake_llm.py"
+
+
+@contextlib.contextmanager
+def fake_llm(script: dict, tmp_path: Path):
+    """Starts the scripted fake LLM on a free loopback port; yields its base URL."""
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    process = subprocess.Popen([sys.executable, str(FAKE_LLM), "--port", "0", "--script", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "listening on" in line, line
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def control(url: str, path: str, body=None):
+    """GETs (or with a body, POSTs) one of the fake's /_control endpoints."""
+    data = None if body is None else json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(url + path, data=data, method="POST" if data else "GET")) as response:
+        return json.loads(response.read())
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from conftest import CANARY_OPENAI_KEY, HANDSHAKE_VERSIONS, MODERN
+from conftest import CANARY_OPENAI_KEY, HANDSHAKE_VERSIONS, MODERN, TRANSPORT_MODES, connection, fake_llm
 
 pytestmark = pytest.mark.anyio
 
 SANDBOX_TOOLS = {"sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell"}
+RLM_TOOLS = {"rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose"}
 
 
 async def test_client_settles_on_the_expected_era_and_lists_tools(conn):
@@ -25,7 +26,7 @@ async def test_client_settles_on_the_expected_era_and_lists_tools(conn):
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == {
         "rlm_status", "diagnostic_progress", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload",
-        "sandbox_download", "sandbox_files", "sandbox_shell",
+        "sandbox_download", "sandbox_files", "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose",
     }
     for tool in tools.values():
         assert tool.description and tool.input_schema["type"] == "object" and tool.output_schema["type"] == "object"
@@ -33,7 +34,7 @@ async def test_client_settles_on_the_expected_era_and_lists_tools(conn):
         "rlm_status", "sandbox_files", "sandbox_download", "diagnostic_progress",
     }
     # Every tool that works in a sandbox takes and returns `workspace`; rlm_status takes one to report on.
-    for name in SANDBOX_TOOLS | {"rlm_status"}:
+    for name in SANDBOX_TOOLS | RLM_TOOLS | {"rlm_status"}:
         assert tools[name].input_schema["properties"]["workspace"]["type"] == "string"
         assert "workspace" not in tools[name].input_schema.get("required", [])
         assert "workspace" in tools[name].output_schema["required"]
@@ -135,31 +136,59 @@ async def test_cancelling_a_call_stops_its_handler(conn):
         assert activity["calls_in_flight"] == 1  # only this rlm_status call itself
 
 
-async def test_every_tool_answers_and_sandbox_state_follows_the_workspace(conn):
-    """Calls every registered tool once, passing back the workspace each result returns."""
-    async with conn.client() as client:
-        names = {tool.name for tool in (await client.list_tools()).tools}
-        calls = [
-            ("sandbox_upload", {"path": "notes/a.txt", "content": "alpha"}),
-            ("sandbox_download", {"path": "notes/a.txt"}),
-            ("sandbox_files", {"recursive": True}),
-            ("sandbox_shell", {"command": "cat notes/a.txt"}),
-            ("sandbox_exec", {"code": "print(open('notes/a.txt').read())"}),
-            ("sandbox_exec_stateful", {"code": "x = 41"}),
-            ("sandbox_exec_stateful", {"code": "print(x + 1)"}),
-            ("rlm_status", {}),
-            ("diagnostic_progress", {"steps": 1, "interval_ms": 0}),
-        ]
-        assert {name for name, _ in calls} == names, "a tool was added: call it here too"
-        workspaces = set()
-        results = {}
-        for name, arguments in calls:
-            result = await client.call_tool(name, arguments)
-            assert not result.is_error, (name, result.content[0].text)
-            results.setdefault(name, []).append(result.structured_content)
-            if name in SANDBOX_TOOLS:
-                workspaces.add(result.structured_content["workspace"])
-                assert result.content[-1].text == "workspace: " + result.structured_content["workspace"]
+def py(code: str) -> str:
+    """A root-model reply that runs `code`."""
+    return f"Next step.\n```python\n{code}\n```"
+
+
+# One root reply per RLM run below, in call order; the decompose subtask runs on the sub model.
+EVERY_TOOL_SCRIPT = {
+    "models": {"gpt-4o-mini": "sub"},
+    "root": {"replies": [
+        py("SUBMIT(answer=context.strip())"),
+        py("SUBMIT(answer='analyzed')"),
+        py("SUBMIT(code='def add(a, b):\\n    return a + b\\n')"),
+        '["Say one"]',
+        "Combined: {{prompt}}",
+    ]},
+    "sub": {"default": py("SUBMIT(answer=1)")},
+}
+
+
+@pytest.mark.parametrize(("transport", "mode"), TRANSPORT_MODES, ids=[f"{t}-{m}" for t, m in TRANSPORT_MODES])
+async def test_every_tool_answers_and_sandbox_state_follows_the_workspace(tmp_path, transport, mode):
+    """Calls every registered tool once, passing back the workspace each result returns (modern clients) or relying on
+    the session's (legacy ones): the RLM run reads a file an earlier sandbox call wrote."""
+    with fake_llm(EVERY_TOOL_SCRIPT, tmp_path) as url:
+        env = {"RLM_DIAGNOSTIC_TOOLS": "1", "OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": CANARY_OPENAI_KEY}
+        with connection(transport, tmp_path, env, mode=mode) as conn:
+            async with conn.client() as client:
+                names = {tool.name for tool in (await client.list_tools()).tools}
+                calls = [
+                    ("sandbox_upload", {"path": "notes/a.txt", "content": "alpha"}),
+                    ("sandbox_download", {"path": "notes/a.txt"}),
+                    ("sandbox_files", {"recursive": True}),
+                    ("sandbox_shell", {"command": "cat notes/a.txt"}),
+                    ("sandbox_exec", {"code": "print(open('notes/a.txt').read())"}),
+                    ("sandbox_exec_stateful", {"code": "x = 41"}),
+                    ("sandbox_exec_stateful", {"code": "print(x + 1)"}),
+                    ("rlm_status", {}),
+                    ("diagnostic_progress", {"steps": 1, "interval_ms": 0}),
+                    ("rlm_execute", {"task": "What does the file say?", "context_path": "notes/a.txt"}),
+                    ("rlm_analyze", {"question": "How many rows?", "data": "a,b\n1,2\n", "format": "csv"}),
+                    ("rlm_code", {"task": "Write add(a, b)", "tests": "assert add(2, 3) == 5"}),
+                    ("rlm_decompose", {"task": "Say one", "context": "one", "max_subtasks": 1}),
+                ]
+                assert {name for name, _ in calls} == names, "a tool was added: call it here too"
+                workspaces = set()
+                results = {}
+                for name, arguments in calls:
+                    result = await client.call_tool(name, arguments)
+                    assert not result.is_error, (name, result.content[0].text)
+                    results.setdefault(name, []).append(result.structured_content)
+                    if name in SANDBOX_TOOLS | RLM_TOOLS:
+                        workspaces.add(result.structured_content["workspace"])
+                        assert result.content[-1].text == "workspace: " + result.structured_content["workspace"]
     # One workspace throughout: carried explicitly by the modern client, the session's default for the legacy one.
     assert len(workspaces) == 1 and next(iter(workspaces)).startswith("ws_")
     assert results["sandbox_download"][0]["content"] == "alpha"
@@ -170,6 +199,10 @@ async def test_every_tool_answers_and_sandbox_state_follows_the_workspace(conn):
     status = results["rlm_status"][0]
     assert status["workspace"] in workspaces
     assert status["sandbox"]["state"] == "running" and status["sandbox"]["namespaces"] == ["default"]
+    assert results["rlm_execute"][0]["answer"] == "alpha" and results["rlm_execute"][0]["status"] == "submitted"
+    assert results["rlm_analyze"][0]["answer"] == "analyzed"
+    assert results["rlm_code"][0]["passed"] is True
+    assert results["rlm_decompose"][0]["subtasks"][0]["answer"] == 1
 
 
 async def test_a_new_workspace_is_separate_and_bad_handles_are_refused(conn):
