@@ -221,10 +221,17 @@ MODES = ["auto", MODERN, "legacy"]
 TRANSPORT_MODES = [(t, m) for t in ("stdio", "streamable-http") for m in MODES] + [("sse", "auto"), ("sse", "legacy")]
 
 
+# One reply serves every rlm_* tool: code for rlm_code (whose runs define `tests`), the context's length otherwise.
+UNIVERSAL_REPLY = ("```python\nif 'tests' in globals():\n    SUBMIT(code='def f():\\n    return 1\\n')\n"
+                   "else:\n    SUBMIT(answer=0 if context is None else len(context))\n```")
+
+
 @pytest.fixture(params=TRANSPORT_MODES, ids=lambda p: f"{p[0]}-{p[1]}")
 def conn(request, tmp_path):
-    """A server with the diagnostic tools on, reached over each transport in each client mode in turn."""
+    """A server with the diagnostic tools on and a fake LLM behind it, reached over each transport in each client mode."""
     transport, mode = request.param
-    env = {"RLM_DIAGNOSTIC_TOOLS": "1", "OPENAI_API_KEY": CANARY_OPENAI_KEY}
-    with connection(transport, tmp_path, env, mode=mode) as c:
-        yield c
+    script = {"models": {"gpt-4o-mini": "sub"}, "root": {"default": UNIVERSAL_REPLY}, "sub": {"default": UNIVERSAL_REPLY}}
+    with fake_llm(script, tmp_path) as llm:
+        env = {"RLM_DIAGNOSTIC_TOOLS": "1", "OPENAI_API_KEY": CANARY_OPENAI_KEY, "OPENAI_BASE_URL": llm + "/v1"}
+        with connection(transport, tmp_path, env, mode=mode) as c:
+            yield c

@@ -14,7 +14,7 @@ import time
 import httpx2
 import pytest
 
-from conftest import BINARY, CANARY_OPENAI_KEY, MODERN, fake_llm, http_server, server_env
+from conftest import BINARY, MODERN, http_server, server_env
 
 TASKS = "io.modelcontextprotocol/tasks"
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -268,27 +268,6 @@ def test_long_running_tools_become_tasks_for_clients_that_declare_the_extension(
     assert response_of(direct)["result"]["resultType"] == "complete"
     _, plain = wire.send(request("tools/call", id="t3", name="diagnostic_progress", arguments={"steps": 1, "interval_ms": 0}))
     assert response_of(plain)["result"]["resultType"] == "complete"
-
-
-@pytest.mark.parametrize("kind", ["stdio", "streamable-http"])
-def test_an_rlm_run_is_a_task_whose_progress_and_answer_come_through_tasks_get(tmp_path, kind):
-    script = {"models": {"gpt-4o-mini": "sub"}, "root": {"replies": [
-        "Looking.\n```python\nimport time\ntime.sleep(0.5)\nprint(len(context))\n```",
-        "Done.\n```python\nSUBMIT(answer=len(context))\n```",
-    ]}}
-    with fake_llm(script, tmp_path) as url:
-        env = {"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": CANARY_OPENAI_KEY}
-        with wire_for(kind, tmp_path, env) as wire:
-            body = request("tools/call", id="r1", _meta=tasks_meta(), name="rlm_execute", arguments={"task": "Count", "context": "x" * 42})
-            _, messages = wire.send(body)
-            created = response_of(messages)["result"]
-            assert created["resultType"] == "task"
-            seen: list[str] = []
-            done = poll(wire, created["taskId"], {"completed", "failed", "cancelled"}, seen)
-    assert done["status"] == "completed", done
-    out = done["result"]["structuredContent"]
-    assert out["answer"] == 42 and out["status"] == "submitted" and out["workspace"].startswith("ws_")
-    assert any(message.startswith("iteration 1/") for message in seen), seen
 
 
 def test_cancelling_a_task_stops_its_work(wire):

@@ -351,3 +351,22 @@ async def test_code_that_kills_its_worker_continues_in_a_fresh_one_with_the_cont
     assert out["status"] == "submitted" and out["answer"] == [12, False], out
     assert out["trajectory"][0]["blocks"][0]["error"].startswith("WorkerDied: ")
     assert "your variables are gone" in log[1]["body"]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("kind", ["stdio", "streamable-http"])
+def test_rlm_execute_is_a_task_for_modern_clients_that_declare_the_extension(tmp_path, kind):
+    from test_modern_wire import poll, request, response_of, tasks_meta, wire_for
+
+    script = {"models": SUB_MODELS, **NEEDLE_SCRIPT}
+    script["root"] = {"replies": [{"text": NEEDLE_SCRIPT["root"]["replies"][0], "delay_s": 0.3}, *NEEDLE_SCRIPT["root"]["replies"][1:]]}
+    with fake_llm(script, tmp_path) as url, wire_for(kind, tmp_path, llm_env(url)) as wire:
+        body = request("tools/call", id="t1", _meta=tasks_meta(), name="rlm_execute",
+                       arguments={"task": "How many NEEDLE lines?", "context": needle_context()})
+        created = response_of(wire.send(body)[1])["result"]
+        assert created["resultType"] == "task" and created["status"] == "working"
+        seen: list[str] = []
+        done = poll(wire, created["taskId"], {"completed", "failed", "cancelled"}, seen)
+    assert done["status"] == "completed", done
+    out = done["result"]["structuredContent"]
+    assert out["answer"] == NEEDLES and out["status"] == "submitted" and out["workspace"].startswith("ws_")
+    assert any(message.startswith("iteration 1/15") for message in seen), seen

@@ -39,6 +39,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a batch of sub-calls opens many at once; the client
+    # then retries the connect a second later, which would distort concurrency and latency measurements.
+    request_queue_size = 128
+    daemon_threads = True
+
 class State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -266,7 +273,7 @@ def main() -> None:
     if args.script:
         with open(args.script, encoding="utf-8") as handle:
             STATE.load(json.load(handle))
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server = Server((args.host, args.port), Handler)
     parent = os.getppid()
 
     def exit_with_parent() -> None:
