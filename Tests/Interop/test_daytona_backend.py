@@ -201,3 +201,20 @@ async def test_two_replicas_sharing_a_key_serve_one_daytona_workspace_alternatel
         stats = control(url, "/_control/stats")
     # One sandbox served both replicas; stopping them detaches it (Daytona's auto-stop/auto-delete retire it).
     assert stats["created"] == 1 and stats["live"] == 1, stats
+
+
+async def test_a_modern_clients_workspace_is_one_labelled_daytona_sandbox(tmp_path):
+    """2026-07-28 clients carry `workspace` between calls: the calls share one Daytona sandbox, labelled with the
+    workspace id from inside the signed handle, and a call without `workspace` gets a sandbox of its own."""
+    with fake_daytona() as url, connection("streamable-http", tmp_path, daytona_env(url), mode="2026-07-28") as conn:
+        async with conn.client() as client:
+            first = await ok(client, "sandbox_upload", path="a.txt", content="one")
+            again = await ok(client, "sandbox_download", path="a.txt")
+            assert again["workspace"] == first["workspace"] and again["content"] == "one"
+            other = await client._client.call_tool("sandbox_files", {})
+            assert other.structured_content["workspace"] != first["workspace"]
+            sandboxes = control(url, "/_control/sandboxes")
+    payload = first["workspace"][len("ws_"):].split(".")[0]
+    workspace_id = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("\0")[0]
+    labelled = [s for s in sandboxes if s["labels"].get("rlm-mcp.workspace") == workspace_id]
+    assert len(labelled) == 1 and len(sandboxes) == 2, sandboxes

@@ -33,6 +33,7 @@ public actor Workspace {
     public func sandbox() async throws(ToolError) -> any Sandbox {
         guard !closed else { throw ToolError("this workspace has been closed (it expired or its MCP session ended); call again without `workspace` to get a new one") }
         if let sandbox { return sandbox }
+        // A remote sandbox carries the workspace id as a label, so it can be found again from the handle.
         let created = try await provider.makeSandbox(workspaceID: id.isEmpty ? nil : id, shared: shared)
         sandbox = created
         return created

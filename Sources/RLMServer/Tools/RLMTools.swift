@@ -4,7 +4,7 @@ import RLMConfig
 import RLMEngine
 import Sandboxes
 
-/// The four `rlm_*` tools: RLM runs (plain, data analysis, coding, decomposition) over the session's sandbox.
+/// The four `rlm_*` tools: RLM runs (plain, data analysis, coding, decomposition) over the workspace's sandbox.
 struct RLMTools: Sendable {
     let engine: RLMEngine
     let config: RLMConfig

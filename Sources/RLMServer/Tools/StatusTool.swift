@@ -55,7 +55,7 @@ enum StatusTool {
             ("namespaces", .array(of: .string(), description: "The workspace's named REPLs")),
             ("workers", .integer(description: "Live Python workers of the workspace, the warm spare included", minimum: 0)),
             ("live_sandboxes", .integer(description: "Sandboxes open across all sessions", minimum: 0)),
-            ("sandbox_id", .nullable(.string(description: "Daytona: this session's sandbox id, once created"))),
+            ("sandbox_id", .nullable(.string(description: "Daytona: the workspace's sandbox id, once created"))),
             ("region", .nullable(.string(description: "Daytona: the sandbox's region (target)"))),
         ], required: ["backend", "state", "isolation", "namespaces", "workers", "live_sandboxes"])),
         ("activity", .object(properties: [
