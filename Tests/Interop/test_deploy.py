@@ -87,10 +87,13 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
     assert ("ENTRYPOINT", '["/opt/rlm-mcp/bin/rlm-mcp"]') in runtime and ("CMD", '["serve"]') in runtime
 
 
-def test_the_build_stage_copies_only_what_the_build_needs():
-    # .dockerignore is not needed when nothing but the manifest and the sources are copied.
+def test_the_build_copies_only_the_package_and_the_context_leaves_out_secrets_and_build_output():
     copies = [rest for keyword, rest in stages(DOCKERFILE.read_text())[0] if keyword == "COPY"]
-    assert copies == ["Package.swift ./", "Sources ./Sources"]
+    assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests"]
+    # The whole context goes to the engine, COPY or not: local secrets and gigabytes of .build must stay out of it.
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for pattern in (".env", ".env.*", ".build", ".venv*", ".git"):
+        assert pattern in ignored, pattern
 
 
 def test_compose_file_matches_the_compose_spec_and_the_validator_is_real(tmp_path):

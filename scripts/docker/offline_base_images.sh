@@ -27,7 +27,7 @@ if ! docker image inspect swift:6.3-bookworm >/dev/null 2>&1; then
     # The packages the official swift:bookworm image installs for building.
     chroot "$swiftfs" /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         binutils git gnupg2 libc6-dev libcurl4-openssl-dev libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 \
-        libstdc++-12-dev libxml2-dev libz3-dev pkg-config tzdata zlib1g-dev ca-certificates && rm -rf /var/lib/apt/lists/*'
+        libstdc++-12-dev libxml2-dev libz3-dev libncurses6 pkg-config tzdata zlib1g-dev ca-certificates && rm -rf /var/lib/apt/lists/*'
     mkdir -p "$swiftfs/opt"
     cp -a "$swift_root" "$swiftfs/opt/swift"
     cp -a "$packages" "$swiftfs/opt/swift-packages"
