@@ -92,7 +92,7 @@ def test_the_build_copies_only_the_package_and_the_context_leaves_out_secrets_an
     assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests"]
     # The whole context goes to the engine, COPY or not: local secrets and gigabytes of .build must stay out of it.
     ignored = (REPO / ".dockerignore").read_text().split()
-    for pattern in (".env", ".env.*", ".build", ".venv*", ".git"):
+    for pattern in (".env", ".env.*", ".build", ".venv*", ".git", "Tests/Interop"):
         assert pattern in ignored, pattern
 
 
