@@ -22,6 +22,11 @@ usage: run_server.sh [--stdio | --http | --docker | --deploy] [options for rlm-m
 
 Options after the mode go to rlm-mcp, e.g. ./run_server.sh --http --port 9000 --log-level debug.
 Configuration comes from .env.local and .env in $root (see .env.example).
+
+Environment of this script:
+  RLM_MCP_BIN=/path/to/rlm-mcp   use that binary instead of building .build/release/rlm-mcp
+  RLM_DOCKER_PORT=8000           host port (on 127.0.0.1) that --docker publishes
+  RLM_DOCKER_WAIT_S=180          how long --docker waits for the container to become healthy
 EOF
 }
 
