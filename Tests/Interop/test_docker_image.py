@@ -78,11 +78,11 @@ def test_image_is_slim_non_root_and_has_what_the_sandbox_needs(image):
     assert "MCP_TRANSPORT=streamable-http" in config["Env"] and "MCP_HOST=0.0.0.0" in config["Env"]
     assert "/health" in " ".join(config["Healthcheck"]["Test"])
     probe = docker("run", "--rm", "--entrypoint", "/bin/sh", image, "-c",
-                   "id -u; python3 -V; command -v bwrap setpriv unshare; ls /opt/rlm-mcp/bin; /opt/rlm-mcp/bin/rlm-mcp --version; "
-                   "command -v swift || echo no-swift")
+                   "id -u; python3 -V; for tool in bwrap setpriv unshare; do command -v $tool; done; ls /opt/rlm-mcp/bin; "
+                   "/opt/rlm-mcp/bin/rlm-mcp --version 2>&1; command -v swift || echo no-swift")
     out = probe.stdout
     assert out.splitlines()[0] == "10001"
-    assert "Python 3." in out and "/usr/bin/bwrap" in out and "setpriv" in out
+    assert "Python 3." in out and "/usr/bin/bwrap" in out and "/usr/bin/setpriv" in out and "/usr/bin/unshare" in out
     assert "rlm-mcp_Sandboxes.resources" in out and "0.1.0" in out and "no-swift" in out
 
 
