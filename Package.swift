@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +24,7 @@ let package = Package(
             dependencies: [
                 "RLMConfig",
                 "RLMServer",
+                "Daytona",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -33,6 +35,7 @@ let package = Package(
             dependencies: [
                 "RLMConfig",
                 "Sandboxes",
+                "Daytona",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -45,6 +48,20 @@ let package = Package(
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
+            name: "Daytona",
+            dependencies: [
+                "Sandboxes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
             name: "LanguageModels",
             dependencies: [
                 "RLMConfig",
@@ -56,6 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
+        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",

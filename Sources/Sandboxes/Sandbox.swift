@@ -99,6 +99,15 @@ public struct ShellResult: Sendable, Equatable {
     public var timedOut: Bool
     public var truncated: Bool
     public var durationMS: Double
+
+    package init(stdout: String, stderr: String, exitCode: Int32, timedOut: Bool, truncated: Bool, durationMS: Double) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitCode = exitCode
+        self.timedOut = timedOut
+        self.truncated = truncated
+        self.durationMS = durationMS
+    }
 }
 
 public struct FileEntry: Sendable, Equatable {
@@ -108,6 +117,14 @@ public struct FileEntry: Sendable, Equatable {
     public var size: Int
     /// Seconds since 1970.
     public var modified: Double
+
+    package init(name: String, path: String, isDirectory: Bool, size: Int, modified: Double) {
+        self.name = name
+        self.path = path
+        self.isDirectory = isDirectory
+        self.size = size
+        self.modified = modified
+    }
 }
 
 public struct SandboxStatus: Sendable, Equatable {
@@ -116,6 +133,17 @@ public struct SandboxStatus: Sendable, Equatable {
     public var isolation: String
     public var namespaces: [String]
     public var workers: Int
+    /// Backend facts worth showing, e.g. Daytona's `sandbox_id` and `region`.
+    public var details: [String: String] = [:]
+
+    public init(backend: String, state: String, isolation: String, namespaces: [String], workers: Int, details: [String: String] = [:]) {
+        self.backend = backend
+        self.state = state
+        self.isolation = isolation
+        self.namespaces = namespaces
+        self.workers = workers
+        self.details = details
+    }
 }
 
 /// Why a sandbox operation failed, worded for the person or model that made the call.

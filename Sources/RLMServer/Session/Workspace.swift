@@ -1,3 +1,4 @@
+import Daytona
 import RLMConfig
 import Sandboxes
 
@@ -35,6 +36,9 @@ public actor Workspace {
 public actor SandboxProvider {
     private let config: RLMConfig
     private let local: LocalSandboxFactory
+    private let daytona: DaytonaSandboxFactory?
+    /// Daytona sandboxes made so far, so that shutdown deletes any a session did not close.
+    private var remote: [DaytonaSandbox] = []
     private(set) var live = 0
 
     public init(config: RLMConfig) {
@@ -49,13 +53,31 @@ public actor SandboxProvider {
             python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
             limits: .init(memoryMB: config.sandboxMemoryMB)
         ))
+        daytona = config.daytonaAPIKey.map { key in
+            DaytonaSandboxFactory(settings: DaytonaSettings(apiURL: config.daytonaAPIURL, apiKey: key.exposedValue,
+                                                            target: config.daytonaTarget.rawValue, snapshot: config.daytonaSnapshot))
+        }
     }
 
-    func makeSandbox() async throws(ToolError) -> any Sandbox {
+    /// A new sandbox of the configured backend; a Daytona sandbox starts being created at once, labelled with
+    /// `workspaceID` (a fresh random id when none is given).
+    func makeSandbox(workspaceID: String? = nil) async throws(ToolError) -> any Sandbox {
         switch config.sandboxBackend {
         case .daytona:
-            throw ToolError("RLM_SANDBOX resolves to daytona\(config.sandbox == .auto ? " (DAYTONA_API_KEY is set)" : ""), but this build "
-                + "has no Daytona backend yet; set RLM_SANDBOX=local to run code in the local sandbox")
+            guard let daytona else {
+                throw ToolError("RLM_SANDBOX=daytona needs DAYTONA_API_KEY; set it, or set RLM_SANDBOX=local to run code in the local sandbox")
+            }
+            do {
+                let sandbox = try daytona.makeSandbox(workspaceID: workspaceID ?? String(UInt64.random(in: 0...UInt64.max), radix: 36))
+                await sandbox.prepare()
+                var kept: [DaytonaSandbox] = []
+                for existing in remote where !(await existing.isClosed) { kept.append(existing) }
+                remote = kept + [sandbox]
+                live += 1
+                return sandbox
+            } catch {
+                throw ToolError("cannot start a sandbox: \(error)")
+            }
         case .local:
             do {
                 let sandbox = try await local.makeSandbox()
@@ -71,11 +93,18 @@ public actor SandboxProvider {
 
     /// The local isolation in force ("not started yet" before the first sandbox).
     var isolation: String {
-        get async { await local.isolation?.rawValue ?? "not detected yet (no sandbox started)" }
+        get async {
+            if config.sandboxBackend == .daytona { return "remote Daytona sandbox" }
+            return await local.isolation?.rawValue ?? "not detected yet (no sandbox started)"
+        }
     }
 
     /// Removes what is left of the local sandboxes' directories at shutdown.
     public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for sandbox in remote { group.addTask { await sandbox.shutdown() } }
+        }
+        remote.removeAll()
         await local.removeWorkRoot()
     }
 }

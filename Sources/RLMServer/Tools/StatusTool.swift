@@ -20,6 +20,8 @@ enum StatusTool {
             let namespaces: [String]
             let workers: Int
             let live_sandboxes: Int
+            var sandbox_id: String? = nil
+            var region: String? = nil
         }
         let version: String
         let protocol_versions: ProtocolVersions
@@ -52,6 +54,8 @@ enum StatusTool {
             ("namespaces", .array(of: .string(), description: "This session's named REPLs")),
             ("workers", .integer(description: "Live Python workers of this session, the warm spare included", minimum: 0)),
             ("live_sandboxes", .integer(description: "Sandboxes open across all sessions", minimum: 0)),
+            ("sandbox_id", .nullable(.string(description: "Daytona: this session's sandbox id, once created"))),
+            ("region", .nullable(.string(description: "Daytona: the sandbox's region (target)"))),
         ], required: ["backend", "state", "isolation", "namespaces", "workers", "live_sandboxes"])),
         ("activity", .object(properties: [
             ("calls_in_flight", .integer(minimum: 0)),
@@ -84,7 +88,9 @@ enum StatusTool {
                 isolation: sandbox?.isolation ?? isolation,
                 namespaces: sandbox?.namespaces ?? [],
                 workers: sandbox?.workers ?? 0,
-                live_sandboxes: live
+                live_sandboxes: live,
+                sandbox_id: sandbox?.details["sandbox_id"],
+                region: sandbox?.details["region"]
             )
             let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID)
             return ToolOutput(text: render(report), structured: report.value)
@@ -116,7 +122,8 @@ enum StatusTool {
         if let hint = report.llm_hint { lines.append("  \(hint)") }
         let box = report.sandbox
         lines.append("sandbox: \(box.backend), \(box.state), isolation \(box.isolation); \(box.workers) workers, "
-            + "REPLs: \(box.namespaces.isEmpty ? "none" : box.namespaces.joined(separator: ", ")); \(box.live_sandboxes) sandboxes open in all sessions")
+            + "REPLs: \(box.namespaces.isEmpty ? "none" : box.namespaces.joined(separator: ", ")); \(box.live_sandboxes) sandboxes open in all sessions"
+            + (box.sandbox_id.map { "; Daytona sandbox \($0)" } ?? "") + (box.region.map { " in region \($0)" } ?? ""))
         let a = report.activity
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
             + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
@@ -139,6 +146,7 @@ extension StatusTool.Report {
             "sandbox": [
                 "backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation),
                 "namespaces": .array(sandbox.namespaces.map(Value.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
+                "sandbox_id": sandbox.sandbox_id.map(Value.string) ?? .null, "region": sandbox.region.map(Value.string) ?? .null,
             ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),

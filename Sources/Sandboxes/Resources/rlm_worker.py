@@ -3,6 +3,10 @@
 Runs inside the sandbox (local bubblewrap/unshare, or Daytona). Standard library only, Python >= 3.10.
 Frames travel on dedicated file descriptors (--in-fd / --out-fd), never on stdout/stderr, so stray writes from user
 code or C extensions cannot corrupt the protocol. See DESIGN.md section 2 for the frame shapes.
+
+Stdio mode (`--in-fd 0 --out-fd 1`, used on Daytona, where the host writes to the command's stdin and reads its log):
+the worker first moves the protocol onto private duplicates of fds 0 and 1, then points fd 0 at /dev/null and fds 1/2
+at the output capture, so user code, subprocesses and C extensions still cannot write into the frame stream.
 """
 
 from __future__ import annotations
@@ -348,8 +352,24 @@ class Options:
             setattr(self, name, value if name == "workdir" else int(value))
 
 
+def take_stdio(args) -> None:
+    """Stdio mode: the protocol gets private copies of fds 0/1 (inheritable=False), and fd 0 stops being a way in."""
+    if args.in_fd == 0:
+        args.in_fd = os.dup(0)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    if args.out_fd == 1:
+        args.out_fd = os.dup(1)
+        # Until the capture takes over fds 1/2, nothing else may write there.
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+
+
 def main() -> int:
     args = Options(sys.argv[1:])
+    take_stdio(args)
     # Started with -S for a lean interpreter: make installed packages importable without running .pth hooks.
     import site
 

@@ -1,22 +1,15 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// One running worker process (one REPL namespace): frames out on its input pipe, frames in from its output pipe,
-/// one execution at a time, sub-calls answered through the execution's handler. Survives nothing: when the process
-/// dies, every waiter gets a clear error and the owner starts a new worker.
-actor WorkerChannel {
-    let process: ChildProcess
-    private let toWorker: Int32
-    private var frames: AsyncStream<WorkerFrame>.Iterator?
+/// One running worker (one REPL namespace): frames out through its transport, frames in from the transport's stream,
+/// one execution at a time, sub-calls answered through the execution's handler. Survives nothing: when the worker
+/// dies, every waiter gets a clear error and the owner starts a new worker. The framing is the same for every backend;
+/// only the `WorkerTransport` differs (local pipes, Daytona session input and log stream).
+package actor WorkerChannel {
+    private let transport: any WorkerTransport
     private var pending: PendingExec?
     private var readyWaiter: CheckedContinuation<WorkerFrame?, Never>?
     private var ready: WorkerFrame?
-    private(set) var isAlive = true
+    package private(set) var isAlive = true
     private var exitDescription: String?
     private var timedOut = false
     private var nextID = 0
@@ -29,51 +22,32 @@ actor WorkerChannel {
 
     /// Starts the worker described by `argv` (the isolation wrapper included) and waits for its ready frame.
     static func start(argv: [String], environment: [String: String], cwd: String, readyTimeout: Duration) async throws(SandboxError) -> WorkerChannel {
-        let input = try Pipe()
-        let output = try Pipe()
-        let process: ChildProcess
-        do {
-            process = try ChildProcess.spawn(argv, environment: environment, fds: [nil, nil, nil, input.readEnd, output.writeEnd], cwd: cwd)
-        } catch {
-            close(input.readEnd); close(input.writeEnd); close(output.readEnd); close(output.writeEnd)
-            throw error
-        }
-        close(input.readEnd)
-        close(output.writeEnd)
-        let channel = WorkerChannel(process: process, toWorker: input.writeEnd)
-        await channel.listen(to: output.readEnd)
+        let (transport, frames) = try LocalWorkerTransport.spawn(argv: argv, environment: environment, cwd: cwd)
+        return try await start(transport: transport, frames: frames, readyTimeout: readyTimeout,
+                               hint: "check RLM_PYTHON and `rlm-mcp status`")
+    }
+
+    /// Wraps a started worker: `frames` are the frames it sends, ending with an `exited` frame when it is gone.
+    package static func start(transport: any WorkerTransport, frames: AsyncStream<WorkerFrame>, readyTimeout: Duration,
+                              hint: String) async throws(SandboxError) -> WorkerChannel {
+        let channel = WorkerChannel(transport: transport)
+        await channel.listen(to: frames)
         guard let ready = await channel.waitUntilReady(timeout: readyTimeout), ready.event == "ready" else {
             let reason = await channel.exitDescription ?? "it did not answer within \(readyTimeout)"
             await channel.terminate()
-            throw .workerFailed("the Python worker could not start (\(reason)); check RLM_PYTHON and `rlm-mcp status`")
+            throw .workerFailed("the Python worker could not start (\(reason)); \(hint)")
         }
         return channel
     }
 
-    private init(process: ChildProcess, toWorker: Int32) {
-        self.process = process
-        self.toWorker = toWorker
-    }
-
-    deinit {
-        close(toWorker)
+    private init(transport: any WorkerTransport) {
+        self.transport = transport
     }
 
     // MARK: - Reading
 
-    private func listen(to fd: Int32) {
-        let (stream, continuation) = AsyncStream<WorkerFrame>.makeStream()
-        let process = self.process
-        let reader = Thread {
-            FrameReader.run(fd: fd, into: continuation)
-            let exit = process.waitForExit()
-            continuation.yield(WorkerFrame(event: "exited", fields: ["description": exit.description]))
-            continuation.finish()
-            close(fd)
-        }
-        reader.name = "rlm-mcp.worker.\(process.pid)"
-        reader.start()
-        Task { await self.dispatch(stream) }
+    private func listen(to frames: AsyncStream<WorkerFrame>) {
+        Task { await self.dispatch(frames) }
     }
 
     private func dispatch(_ stream: AsyncStream<WorkerFrame>) async {
@@ -143,7 +117,7 @@ actor WorkerChannel {
     // MARK: - Operations
 
     /// Runs one code block. A timeout or cancellation kills the worker: its namespace is lost.
-    func execute(code: String, variables: Any?, maxOutputChars: Int, timeout: Duration, onSubCall: @escaping SubCallHandler) async throws -> ExecResult {
+    package func execute(code: String, variables: Any?, maxOutputChars: Int, timeout: Duration, onSubCall: @escaping SubCallHandler) async throws -> ExecResult {
         var frame: [String: Any] = ["op": "exec", "code": code, "max_output_chars": maxOutputChars, "timeout_s": timeout.components.seconds]
         if let variables { frame["variables"] = variables }
         let started = ContinuousClock.now
@@ -164,7 +138,7 @@ actor WorkerChannel {
     }
 
     /// Loads a file from the working directory into a namespace variable.
-    func loadContext(path: String, kind: String, name: String, timeout: Duration) async throws -> (type: String, length: Int) {
+    package func loadContext(path: String, kind: String, name: String, timeout: Duration) async throws -> (type: String, length: Int) {
         let frame: [String: Any] = ["op": "load_context", "path": path, "kind": kind, "name": name]
         guard let loaded = try await roundTrip(frame, timeout: timeout, onSubCall: SubCall.unavailable) else {
             throw SandboxError.workerFailed("the Python worker died while loading \(path) (\(exitDescription ?? "unknown cause"))")
@@ -203,36 +177,41 @@ actor WorkerChannel {
 
     private func timeOut() {
         timedOut = true
-        process.killGroup()
+        transport.kill()
     }
 
     private func send(_ frame: [String: Any]) {
         guard isAlive, var data = try? JSONSerialization.data(withJSONObject: frame) else { return }
         data.append(UInt8(ascii: "\n"))
-        if !writeAll(toWorker, data) { process.killGroup() }
+        transport.send(data)
     }
 
-    /// Stops the worker now. It counts as dead at once (a caller may reuse the namespace immediately); the process is
-    /// reaped by its reader thread.
-    func terminate() {
+    /// Stops the worker now. It counts as dead at once (a caller may reuse the namespace immediately); the transport
+    /// reaps what is left.
+    package func terminate() {
         guard isAlive else { return }
-        process.killGroup()
+        transport.kill()
         died("stopped by the host")
     }
 }
 
 /// A frame the worker sent.
-struct WorkerFrame: @unchecked Sendable {
-    let event: String
+package struct WorkerFrame: @unchecked Sendable {
+    package let event: String
     /// The parsed JSON object; immutable after parsing.
-    let fields: [String: Any]
+    package let fields: [String: Any]
 
-    init(event: String, fields: [String: Any]) {
+    package init(event: String, fields: [String: Any]) {
         self.event = event
         self.fields = fields
     }
 
-    init?(json: Data) {
+    /// The frame a transport yields last, when the worker is gone.
+    package static func exited(_ description: String) -> WorkerFrame {
+        WorkerFrame(event: "exited", fields: ["description": description])
+    }
+
+    package init?(json: Data) {
         guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any], let event = object["ev"] as? String else { return nil }
         self.init(event: event, fields: object)
     }
@@ -263,21 +242,5 @@ struct WorkerFrame: @unchecked Sendable {
             truncated: fields["truncated"] as? Bool ?? false,
             durationMS: (fields["duration_ms"] as? NSNumber)?.doubleValue ?? 0
         )
-    }
-}
-
-/// Reads newline-delimited frames from a descriptor on a dedicated thread.
-enum FrameReader {
-    static func run(fd: Int32, into continuation: AsyncStream<WorkerFrame>.Continuation) {
-        var splitter = LineSplitter()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            for line in buffer.withUnsafeBytes({ splitter.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) {
-                if let frame = WorkerFrame(json: line) { continuation.yield(frame) }
-            }
-        }
     }
 }

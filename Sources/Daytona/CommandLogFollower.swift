@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import WSClient
+
+/// Follows a session command's output: the log stream (`logs?follow=true`, a websocket) while it lasts, then, if it
+/// drops before the command ends, the plain log polled from the offset already read.
+struct CommandLogFollower: Sendable {
+    let client: DaytonaClient
+    let toolbox: String
+    let session: String
+    let command: String
+
+    /// Calls `onStdout` with each new piece of stdout, in order, until the command ends; returns how it ended.
+    func run(onStdout: @escaping @Sendable (Data) -> Void) async -> String {
+        let counter = ByteCounter()
+        let stderrTail = StderrTail()
+        let streamEnded = await followStream(counter: counter, stderrTail: stderrTail, onStdout: onStdout)
+        if Task.isCancelled { return "stopped by the host" }
+        if !streamEnded {
+            client.logger.notice("Daytona log stream dropped; polling the log instead", metadata: ["session": "\(session)"])
+            if let ended = await poll(counter: counter, onStdout: onStdout) { return ended + stderrTail.suffix }
+        }
+        let exit = try? await client.command(toolbox: toolbox, session: session, command: command)
+        return "exited" + (exit?.exitCode.map { " with code \($0)" } ?? "") + stderrTail.suffix
+    }
+
+    /// True when the stream ended cleanly (the command finished); false when it failed or dropped.
+    private func followStream(counter: ByteCounter, stderrTail: StderrTail, onStdout: @escaping @Sendable (Data) -> Void) async -> Bool {
+        let base = toolbox.hasPrefix("https") ? "wss" + toolbox.dropFirst(5) : toolbox.hasPrefix("http") ? "ws" + toolbox.dropFirst(4) : Substring(toolbox)
+        let url = "\(base)/process/session/\(DaytonaClient.pathComponent(session))/command/\(DaytonaClient.pathComponent(command))/logs?follow=true"
+        var headers = HTTPFields()
+        for (name, value) in client.commonHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let configuration = WebSocketClientConfiguration(maxFrameSize: 16 * 1024 * 1024, additionalHeaders: headers,
+                                                         autoPing: .enabled(timePeriod: .seconds(30)))
+        do {
+            let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: client.logger) { inbound, _, _ in
+                var demuxer = LogDemuxer()
+                for try await message in inbound.messages(maxSize: 64 * 1024 * 1024) {
+                    let bytes: [UInt8] = switch message {
+                    case let .binary(buffer): Array(buffer.readableBytesView)
+                    case let .text(text): Array(text.utf8)
+                    }
+                    let (out, err) = demuxer.append(bytes)
+                    if !out.isEmpty {
+                        counter.add(out.count)
+                        onStdout(Data(out))
+                    }
+                    if !err.isEmpty { stderrTail.append(err) }
+                }
+            }
+            client.logger.debug("log stream closed", metadata: ["session": "\(session)", "close": "\(String(describing: close))"])
+            return close?.closeCode == .normalClosure
+        } catch {
+            client.logger.debug("log stream failed", metadata: ["session": "\(session)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Polls the whole log and passes on what lies past `counter`; nil when the command ended normally, else why not.
+    private func poll(counter: ByteCounter, onStdout: @escaping @Sendable (Data) -> Void) async -> String? {
+        var delay: Duration = .milliseconds(50)
+        var idlePolls = 0
+        while !Task.isCancelled {
+            do {
+                let logs = try await client.commandLogs(toolbox: toolbox, session: session, command: command)
+                let bytes = Array(logs.stdout.utf8)
+                if bytes.count > counter.value {
+                    let fresh = bytes[counter.value...]
+                    counter.add(fresh.count)
+                    onStdout(Data(fresh))
+                    delay = .milliseconds(50)
+                    idlePolls = 0
+                    continue
+                }
+                idlePolls += 1
+                if idlePolls % 4 == 0, try await client.command(toolbox: toolbox, session: session, command: command).exitCode != nil {
+                    return nil
+                }
+            } catch let error as DaytonaError where error.status == 404 {
+                return "gone (its session was deleted)"
+            } catch is CancellationError {
+                return "stopped by the host"
+            } catch {
+                return "unreachable: \(error)"
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 1.5, .seconds(1))
+        }
+        return "stopped by the host"
+    }
+}
+
+/// Bytes of stdout delivered so far (the polling fallback's offset).
+final class ByteCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add(_ n: Int) { lock.withLock { count += n } }
+}
+
+/// The last 2 KB of stderr, to explain a worker that died (e.g. `python3: command not found`).
+final class StderrTail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    func append(_ more: [UInt8]) {
+        lock.withLock {
+            bytes += more
+            if bytes.count > 2048 { bytes.removeFirst(bytes.count - 2048) }
+        }
+    }
+
+    var suffix: String {
+        let text = lock.withLock { String(decoding: bytes, as: UTF8.self) }.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "" : ": \(text)"
+    }
+}

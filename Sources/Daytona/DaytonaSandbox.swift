@@ -1,0 +1,384 @@
+import Foundation
+import Logging
+import Sandboxes
+
+/// A Daytona sandbox behind the `Sandbox` protocol: created on first use (or early, with `prepare()`), the worker
+/// script uploaded once, one worker per namespace as an async session command, shell through `process/execute`,
+/// files through the toolbox files API. Nothing runs on this machine.
+public actor DaytonaSandbox: Sandbox {
+    /// The remote sandbox once it is started.
+    struct Remote: Sendable {
+        let info: DaytonaSandboxInfo
+        let toolbox: String
+        let workDir: String
+        var workerPath: String { workDir + "/" + DaytonaSandbox.workerFileName }
+    }
+
+    static let workerFileName = ".rlm_worker.py"
+
+    let client: DaytonaClient
+    let labels: [String: String]
+    private let workerScript: Data
+    private let python: String
+    private var remote: Task<Remote, Error>?
+    private var remoteInfo: DaytonaSandboxInfo?
+    private var namespaces: [String: WorkerChannel] = [:]
+    private var spare: Task<WorkerChannel, Error>?
+    private var nextSession = 0
+    private var closed = false
+    private var lastState = "not created yet"
+
+    public init(client: DaytonaClient, labels: [String: String], workerScript: Data, python: String = "python3") {
+        self.client = client
+        self.labels = labels
+        self.workerScript = workerScript
+        self.python = python
+    }
+
+    // MARK: - The remote sandbox
+
+    /// Starts creating the remote sandbox now (e.g. while the first LLM call runs) without waiting for it.
+    public func prepare() {
+        _ = remoteTask()
+    }
+
+    private func remoteTask() -> Task<Remote, Error> {
+        if let remote { return remote }
+        lastState = "creating"
+        let client = client, labels = labels, script = workerScript
+        let task = Task { try await Self.create(client: client, labels: labels, workerScript: script) }
+        remote = task
+        return task
+    }
+
+    /// Create, wait until started, find the work dir and upload the worker; a half-made sandbox is deleted.
+    private static func create(client: DaytonaClient, labels: [String: String], workerScript: Data) async throws -> Remote {
+        let created = try await client.createSandbox(labels: labels)
+        do {
+            let info = try await client.waitUntilStarted(created, timeout: client.settings.createTimeout)
+            let toolbox = try await client.toolboxBase(for: info)
+            // Relative upload paths resolve against the work dir, so both requests can go at once.
+            async let upload: Void = client.uploadFile(toolbox: toolbox, path: workerFileName, data: workerScript)
+            async let dir = client.workDir(toolbox: toolbox)
+            let workDir = try await dir
+            try await upload
+            client.logger.info("Daytona sandbox started", metadata: ["sandbox": "\(info.id)", "target": "\(info.target ?? "?")"])
+            return Remote(info: info, toolbox: toolbox, workDir: workDir.hasSuffix("/") && workDir.count > 1 ? String(workDir.dropLast()) : workDir)
+        } catch {
+            try? await client.deleteSandbox(created.id)
+            throw error
+        }
+    }
+
+    /// The started sandbox; a failed creation is reported and forgotten, so the next call tries again.
+    private func started() async throws(SandboxError) -> Remote {
+        guard !closed else { throw .workerFailed("the sandbox was shut down") }
+        let task = remoteTask()
+        do {
+            let remote = try await task.value
+            remoteInfo = remote.info
+            if lastState == "creating" { lastState = "started" }
+            return remote
+        } catch {
+            if self.remote == task { self.remote = nil }
+            lastState = "creation failed"
+            if error is CancellationError { throw .workerFailed("creating the Daytona sandbox was cancelled") }
+            throw .workerFailed("could not create a Daytona sandbox: \(error)")
+        }
+    }
+
+    /// Turns a toolbox failure into a `SandboxError`. When the sandbox itself is gone or broken (`error`, `destroyed`,
+    /// stopped), it is deleted and forgotten, and the error says that the next call starts a new one.
+    private func explain(_ error: any Error, doing what: String) async -> any Error {
+        if error is CancellationError { return error }
+        if let sandboxError = error as? SandboxError { return sandboxError }
+        guard let info = remoteInfo else { return SandboxError.io("\(what) failed: \(error)") }
+        let current = try? await client.sandbox(info.id)
+        if let current, current.state == "started" {
+            return SandboxError.io("\(what) failed: \(error)")
+        }
+        let state = current?.state ?? "gone"
+        let reason = current?.errorReason.map { " (\($0))" } ?? ""
+        await discardRemote(state: state)
+        return SandboxError.workerFailed("the Daytona sandbox \(info.id) is \(state)\(reason), so \(what) failed; its files and variables are lost. "
+            + "The next call creates a new sandbox")
+    }
+
+    private func discardRemote(state: String) async {
+        let id = remoteInfo?.id
+        remote = nil
+        remoteInfo = nil
+        lastState = state
+        for worker in namespaces.values { await worker.terminate() }
+        namespaces.removeAll()
+        spare?.cancel()
+        spare = nil
+        if let id { try? await client.deleteSandbox(id) }
+    }
+
+    // MARK: - Code
+
+    public func execute(_ request: ExecRequest) async throws -> ExecResult {
+        do {
+            return try await executeOnce(request)
+        } catch let SandboxError.workerFailed(message) where message.contains(DaytonaWorkerTransport.goneBeforeFirstFrame) {
+            // A worker (often the warm spare) died between its ready frame and our code: the code never ran, so it
+            // is safe to run it on a new worker once.
+            client.logger.notice("worker was gone before the code reached it; starting another", metadata: ["sandbox": "\(remoteInfo?.id ?? "?")"])
+            return try await executeOnce(request)
+        }
+    }
+
+    private func executeOnce(_ request: ExecRequest) async throws -> ExecResult {
+        var variables: Any?
+        if let data = request.variablesJSON {
+            guard let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
+                throw SandboxError.io("variables must be a JSON object")
+            }
+            variables = object
+        }
+        let worker: WorkerChannel
+        switch request.namespace {
+        case .fresh: worker = try await takeWorker()
+        case let .named(name): worker = try await namedWorker(name)
+        }
+        defer {
+            if request.namespace == .fresh { Task { await worker.terminate() } }
+        }
+        do {
+            let result = try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
+                                                  timeout: request.timeout, onSubCall: request.onSubCall)
+            await forgetIfDead(worker, in: request.namespace)
+            return result
+        } catch {
+            await forgetIfDead(worker, in: request.namespace)
+            if error is CancellationError { throw error }
+            throw await explain(error, doing: "running the code")
+        }
+    }
+
+    private func forgetIfDead(_ worker: WorkerChannel, in namespace: ExecRequest.Namespace) async {
+        if case let .named(name) = namespace, !(await worker.isAlive), namespaces[name] === worker {
+            namespaces[name] = nil
+        }
+    }
+
+    public func resetNamespace(_ name: String) async {
+        await namespaces.removeValue(forKey: name)?.terminate()
+    }
+
+    /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`), as `LocalSandbox` does.
+    public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> (type: String, length: Int) {
+        let remote = try await started()
+        let relative = try Self.relative(path, workDir: remote.workDir)
+        let worker = try await namedWorker(namespace)
+        return try await worker.loadContext(path: relative, kind: kind, name: variable, timeout: timeout)
+    }
+
+    private func namedWorker(_ name: String) async throws -> WorkerChannel {
+        if let existing = namespaces[name], await existing.isAlive { return existing }
+        let worker = try await takeWorker()
+        namespaces[name] = worker
+        return worker
+    }
+
+    private func takeWorker() async throws -> WorkerChannel {
+        let remote = try await started()
+        if let spare {
+            self.spare = nil
+            if let worker = try? await spare.value, await worker.isAlive {
+                prepareSpare(remote)
+                return worker
+            }
+        }
+        let worker: WorkerChannel
+        do {
+            worker = try await startWorker(remote)
+        } catch {
+            throw await explain(error, doing: "starting the Python worker")
+        }
+        prepareSpare(remote)
+        return worker
+    }
+
+    /// Keeps one worker warm so that a fresh namespace costs a hand-over, not a start.
+    private func prepareSpare(_ remote: Remote) {
+        guard spare == nil, !closed else { return }
+        spare = Task { try await self.startWorker(remote) }
+    }
+
+    private func startWorker(_ remote: Remote) async throws -> WorkerChannel {
+        nextSession += 1
+        let session = "rlm-worker-\(nextSession)-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = Self.shellQuoted(remote.workDir)
+        let commandLine = "cd \(dir) && \(python) -I -S -B \(Self.shellQuoted(remote.workerPath)) --in-fd 0 --out-fd 1 --workdir \(dir)"
+        let (transport, frames) = try await DaytonaWorkerTransport.start(client: client, toolbox: remote.toolbox, session: session, commandLine: commandLine)
+        return try await WorkerChannel.start(transport: transport, frames: frames, readyTimeout: .seconds(60),
+                                             hint: "the sandbox's snapshot needs python3 >= 3.10 (DAYTONA_SNAPSHOT)")
+    }
+
+    // MARK: - Files
+
+    public func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int {
+        let remote = try await started()
+        let relative = try Self.relative(path, workDir: remote.workDir)
+        guard relative != "." else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
+        do {
+            try await client.uploadFile(toolbox: remote.toolbox, path: remote.workDir + "/" + relative, data: data)
+        } catch {
+            throw await sandboxError(error, doing: "uploading \(path)")
+        }
+        return data.count
+    }
+
+    public func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data {
+        let remote = try await started()
+        let relative = try Self.relative(path, workDir: remote.workDir)
+        let full = remote.workDir + "/" + relative
+        do {
+            return try await client.downloadFile(toolbox: remote.toolbox, path: full, maxBytes: maxBytes)
+        } catch let error as DaytonaError {
+            if error.status == 404 { throw .notFound(path) }
+            if case .tooLarge = error, let entries = try? await client.listFiles(toolbox: remote.toolbox, path: (full as NSString).deletingLastPathComponent),
+               let entry = entries.first(where: { $0.name == (full as NSString).lastPathComponent }) {
+                throw .tooLarge(path, size: entry.size, limit: maxBytes)
+            }
+            throw await sandboxError(error, doing: "downloading \(path)")
+        } catch {
+            throw await sandboxError(error, doing: "downloading \(path)")
+        }
+    }
+
+    public func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry] {
+        let remote = try await started()
+        let relative = try Self.relative(path, workDir: remote.workDir)
+        var entries: [FileEntry] = []
+        var pending = [relative]
+        while let directory = pending.popLast(), entries.count < 10_000 {
+            let full = directory == "." ? remote.workDir : remote.workDir + "/" + directory
+            let listed: [DaytonaFileInfo]
+            do {
+                listed = try await client.listFiles(toolbox: remote.toolbox, path: full)
+            } catch let error as DaytonaError where error.status == 404 || error.status == 400 {
+                throw .notFound(directory == relative ? path : directory)
+            } catch {
+                throw await sandboxError(error, doing: "listing \(path)")
+            }
+            for file in listed.sorted(by: { $0.name < $1.name }) {
+                if directory == ".", file.name == Self.workerFileName { continue }
+                let childPath = directory == "." ? file.name : directory + "/" + file.name
+                entries.append(FileEntry(name: file.name, path: childPath, isDirectory: file.isDir, size: file.size,
+                                         modified: Self.seconds(file.modifiedAt)))
+                if recursive, file.isDir { pending.append(childPath) }
+            }
+        }
+        return entries
+    }
+
+    private func sandboxError(_ error: any Error, doing what: String) async -> SandboxError {
+        let explained = await explain(error, doing: what)
+        return explained as? SandboxError ?? .io("\(what) was cancelled")
+    }
+
+    // MARK: - Shell
+
+    public func shell(command: String, cwd: String?, timeout: Duration) async throws -> ShellResult {
+        let remote = try await started()
+        let relative = try Self.relative(cwd ?? ".", workDir: remote.workDir)
+        let started = ContinuousClock.now
+        do {
+            let result = try await client.execute(toolbox: remote.toolbox, command: command,
+                                                  cwd: relative == "." ? remote.workDir : remote.workDir + "/" + relative, timeout: timeout)
+            var output = result.result
+            let truncated = output.utf8.count > 1_000_000
+            if truncated { output = String(output.prefix(1_000_000)) + "\n[output truncated]" }
+            return ShellResult(stdout: output, stderr: "", exitCode: Int32(truncatingIfNeeded: result.exitCode), timedOut: false,
+                               truncated: truncated, durationMS: (ContinuousClock.now - started).milliseconds)
+        } catch let error as DaytonaError where error.status == 408 {
+            return ShellResult(stdout: "", stderr: "[timed out after \(timeout.components.seconds) s; the command was killed]", exitCode: 124,
+                               timedOut: true, truncated: false, durationMS: (ContinuousClock.now - started).milliseconds)
+        } catch {
+            throw await explain(error, doing: "running the shell command")
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    public func status() async -> SandboxStatus {
+        var live = 0
+        for worker in namespaces.values where await worker.isAlive { live += 1 }
+        var details: [String: String] = [:]
+        if let info = remoteInfo {
+            details["sandbox_id"] = info.id
+            details["region"] = info.target ?? client.settings.target ?? "default"
+        }
+        return SandboxStatus(backend: "daytona", state: closed ? "closed" : lastState, isolation: "remote Daytona sandbox",
+                             namespaces: namespaces.keys.sorted(), workers: live + (spare == nil ? 0 : 1), details: details)
+    }
+
+    /// True once `shutdown()` ran.
+    public var isClosed: Bool { closed }
+
+    /// The sandbox's id at Daytona, once created.
+    public var sandboxID: String? { remoteInfo?.id }
+
+    /// Deletes the remote sandbox (waiting for a creation in progress so nothing is left behind).
+    public func shutdown() async {
+        guard !closed else { return }
+        closed = true
+        let creation = remote
+        remote = nil
+        let info: DaytonaSandboxInfo? = if let creation { try? await creation.value.info } else { nil }
+        if let info {
+            do {
+                try await client.deleteSandbox(info.id)
+            } catch {
+                client.logger.warning("could not delete Daytona sandbox; `rlm-mcp cleanup` removes leftovers",
+                                      metadata: ["sandbox": "\(info.id)", "error": "\(error)"])
+            }
+        }
+        lastState = "deleted"
+        spare?.cancel()
+        if let spare, let worker = try? await spare.value { await worker.terminate() }
+        spare = nil
+        for worker in namespaces.values { await worker.terminate() }
+        namespaces.removeAll()
+    }
+
+    // MARK: - Paths
+
+    /// A path relative to the work dir ("." for the work dir itself); absolute paths must lie inside it.
+    static func relative(_ path: String, workDir: String) throws(SandboxError) -> String {
+        if path.contains("\0") { throw .invalidPath(path, reason: "it contains a NUL byte") }
+        var relative = path
+        if relative.hasPrefix("/") {
+            guard relative == workDir || relative.hasPrefix(workDir + "/") else {
+                throw .invalidPath(path, reason: "absolute paths must be inside the sandbox work dir \(workDir); use a relative path")
+            }
+            relative = String(relative.dropFirst(workDir.count))
+        }
+        var parts: [Substring] = []
+        for part in relative.split(separator: "/") where part != "." {
+            if part == ".." {
+                guard !parts.isEmpty else { throw .invalidPath(path, reason: "it leads outside the sandbox work dir") }
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    static func seconds(_ iso: String?) -> Double {
+        guard let iso else { return 0 }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: iso) { return date.timeIntervalSince1970 }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: iso)?.timeIntervalSince1970 ?? 0
+    }
+}

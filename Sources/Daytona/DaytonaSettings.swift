@@ -1,0 +1,62 @@
+import Foundation
+
+/// Where the Daytona API is and how sandboxes are made there; the key is sent only as a bearer token.
+public struct DaytonaSettings: Sendable {
+    public var apiURL: String
+    /// Never logged or shown; `description` hides it.
+    public var apiKey: String
+    /// Region (`target`), e.g. "us" or "eu"; nil lets the organisation's default decide.
+    public var target: String?
+    /// Snapshot for new sandboxes; nil means the server's default snapshot.
+    public var snapshot: String?
+    /// Minutes of inactivity before Daytona stops a sandbox (0 would disable it).
+    public var autoStopMinutes = 15
+    /// Minutes after stopping before Daytona deletes it; 0 deletes at once, so a crashed server leaks nothing for long.
+    public var autoDeleteMinutes = 0
+    /// How long creation may take before it is given up (and the half-made sandbox deleted).
+    public var createTimeout: Duration = .seconds(120)
+    public var retry = DaytonaRetry()
+
+    public init(apiURL: String, apiKey: String, target: String? = nil, snapshot: String? = nil) {
+        self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
+        self.apiKey = apiKey
+        self.target = target
+        self.snapshot = snapshot
+    }
+}
+
+/// Backoff for idempotent calls answered with 408, 429, 5xx or a transport error.
+public struct DaytonaRetry: Sendable {
+    public var maxAttempts = 4
+    public var baseDelay: Duration = .milliseconds(200)
+    public var maxDelay: Duration = .seconds(5)
+
+    public init() {}
+
+    static func isRetryable(status: Int) -> Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
+    }
+
+    /// Exponential backoff with full jitter, or the server's Retry-After (seconds) when given, capped at `maxDelay`.
+    func delay(afterAttempt attempt: Int, retryAfter: String?) -> Duration {
+        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            return min(.milliseconds(Int(seconds * 1000)), maxDelay)
+        }
+        let ceiling = min(baseDelay * (1 << min(attempt - 1, 16)), maxDelay)
+        return .milliseconds(Int(Double.random(in: 0.5...1) * ceiling.milliseconds))
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+extension DaytonaSettings: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Everything but the key, so settings can be logged.
+    public var description: String {
+        "DaytonaSettings(apiURL: \(apiURL), apiKey: <hidden, \(apiKey.count) chars>, target: \(target ?? "default"), "
+            + "snapshot: \(snapshot ?? "default"), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
+    }
+
+    public var debugDescription: String { description }
+}

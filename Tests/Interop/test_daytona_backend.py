@@ -1,0 +1,144 @@
+"""The six sandbox tools on the Daytona backend (the fake Daytona), through the official MCP client: results, leaks,
+auth on every request, and the API key nowhere it should not be."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import subprocess
+
+import pytest
+
+from conftest import BINARY, connection, server_env
+from test_fake_daytona import KEY, control, fake_daytona
+
+pytestmark = pytest.mark.anyio
+
+
+async def ok(client, tool: str, **arguments) -> dict:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text
+    return result.structured_content
+
+
+def daytona_env(url: str) -> dict[str, str]:
+    # RLM_SANDBOX is left at its default (auto): the key alone selects Daytona.
+    return {"DAYTONA_API_KEY": KEY, "DAYTONA_API_URL": url, "DAYTONA_TARGET": "eu", "RLM_LOG_LEVEL": "debug"}
+
+
+def all_text(result) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content) + str(result.structured_content)
+
+
+@pytest.fixture(params=["stdio", "streamable-http"])
+def transport(request):
+    return request.param
+
+
+async def test_all_six_sandbox_tools_run_on_daytona(transport, tmp_path):
+    with fake_daytona() as url, connection(transport, tmp_path, daytona_env(url)) as conn:
+        outputs = []
+        async with conn.client("legacy") as client:
+            status = await ok(client, "rlm_status")
+            assert status["sandbox"]["backend"] == "daytona"
+            out = await ok(client, "sandbox_exec", code="print(sum(xs))", variables={"xs": [1, 2, 3]})
+            assert out["stdout"] == "6\n" and out["error"] is None
+            await ok(client, "sandbox_exec_stateful", code="import math\nr = 2")
+            out = await ok(client, "sandbox_exec_stateful", code="round(math.pi * r ** 2, 2)")
+            assert out["stdout"] == "12.57\n"
+            payload = bytes(range(256)) * 100
+            up = await ok(client, "sandbox_upload", path="data/blob.bin", content_base64=base64.b64encode(payload).decode())
+            assert up["size"] == len(payload)
+            await ok(client, "sandbox_upload", path="data/notes.txt", content="héllo\n")
+            listing = await ok(client, "sandbox_files", recursive=True)
+            assert [e["path"] for e in listing["entries"]] == ["data", "data/blob.bin", "data/notes.txt"]
+            down = await ok(client, "sandbox_download", path="data/blob.bin", encoding="base64")
+            assert base64.b64decode(down["content"]) == payload
+            shell = await ok(client, "sandbox_shell", command="wc -c < data/blob.bin; env")
+            assert shell["stdout"].startswith("25600\n") and shell["exit_code"] == 0
+            status = await ok(client, "rlm_status")
+            sandbox = status["sandbox"]
+            assert sandbox["state"] == "started" and sandbox["region"] == "eu" and sandbox["sandbox_id"]
+            assert control(url, "/_control/stats")["live"] == 1
+            for tool, args in [("sandbox_exec", {"code": "import os; print(dict(os.environ))"}), ("sandbox_shell", {"command": "env; cat /proc/self/environ"})]:
+                outputs.append(all_text(await client.call_tool(tool, args)))
+        # The session ended: its sandbox is deleted.
+        stats = control(url, "/_control/stats")
+        assert stats["live"] == 0 and stats["created"] == 1
+        log = control(url, "/_control/log")
+        assert log and all(entry["auth"] for entry in log), [e for e in log if not e["auth"]]
+        assert stats["unauthorized"] == 0
+        for record in control(url, "/_control/sandboxes"):
+            assert KEY not in str(record["commandEnvs"]) and KEY not in str(record["env"])
+        assert all(KEY not in text for text in outputs)
+        assert KEY not in conn.log()
+
+
+async def test_faults_leave_no_live_sandbox(tmp_path):
+    """Many sessions, each under an injected fault; afterwards Daytona holds no sandbox of ours."""
+    faults = [
+        [{"type": "500"}], [{"type": "429", "retry_after": 0}], [{"type": "slow_create", "delay_s": 0.5}],
+        [{"type": "create_error", "reason": "injected"}], [{"type": "drop_logs"}], [{"type": "500", "match": "/process/session"}],
+        [{"type": "drop", "match": "/input"}], [{"type": "503", "match": "/files"}], [], [{"type": "slow", "delay_s": 0.3}],
+    ]
+    runs = 0
+    with fake_daytona() as url, connection("streamable-http", tmp_path, daytona_env(url)) as conn:
+        for round_ in range(10):
+            for fault in faults:
+                control(url, "/_control/faults", fault)
+                async with conn.client("legacy") as client:
+                    await client.call_tool("sandbox_exec_stateful", {"code": "x = 1"})
+                    if round_ % 3 == 0:
+                        sandbox_id = (await client.call_tool("rlm_status", {})).structured_content["sandbox"].get("sandbox_id")
+                        if sandbox_id:
+                            control(url, "/_control/kill", {"sandbox": sandbox_id})
+                    await client.call_tool("sandbox_exec", {"code": "print(1)"})
+                    await client.call_tool("sandbox_upload", {"path": "f.txt", "content": "x"})
+                runs += 1
+                control(url, "/_control/faults", [])  # keep the queue for the next run only
+                with_pending = control(url, "/_control/stats")
+                if with_pending["faults_pending"]:
+                    control(url, "/_control/reset", {})
+        assert runs == 100
+        stats = control(url, "/_control/stats")
+        assert stats["live"] == 0, stats["live_ids"]
+        assert stats["created"] >= 90
+        assert KEY not in conn.log()
+
+
+def test_cleanup_deletes_every_labelled_sandbox(tmp_path):
+    with fake_daytona() as url:
+        env = server_env(daytona_env(url))
+        import urllib.request, json  # noqa: E401 - local helpers for this test only
+
+        def create(labels):
+            request = urllib.request.Request(url + "/sandbox", data=json.dumps({"labels": labels}).encode(), method="POST",
+                                             headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read())["id"]
+
+        ours = [create({"app": "rlm-mcp", "rlm-mcp.workspace": str(i)}) for i in range(3)]
+        theirs = create({"app": "something-else"})
+        dry = subprocess.run([BINARY, "cleanup", "--dry-run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert dry.returncode == 0, dry.stderr
+        assert all(f"would delete {sid}" in dry.stdout for sid in ours) and theirs not in dry.stdout
+        assert control(url, "/_control/stats")["live"] == 4
+        real = subprocess.run([BINARY, "cleanup"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert real.returncode == 0, real.stderr
+        assert "3 deleted, 0 failed" in real.stdout
+        assert control(url, "/_control/stats")["live_ids"] == [theirs]
+        assert KEY not in real.stdout + real.stderr + dry.stdout + dry.stderr
+
+
+async def test_server_shutdown_deletes_open_sessions_sandboxes(tmp_path):
+    with fake_daytona() as url:
+        with connection("streamable-http", tmp_path, daytona_env(url)) as conn:
+            client = conn.client("legacy")
+            await client.__aenter__()
+            await ok(client, "sandbox_exec_stateful", code="x = 1")
+            assert control(url, "/_control/stats")["live"] == 1
+            # SIGTERM while the session is still open (the fixture checks the exit code).
+            assert conn.server.stop() == 0
+            with contextlib.suppress(BaseException):
+                await client.__aexit__(None, None, None)
+        assert control(url, "/_control/stats")["live"] == 0
