@@ -25,6 +25,7 @@ let package = Package(
                 "RLMConfig",
                 "RLMServer",
                 "Daytona",
+                "Sandboxes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
