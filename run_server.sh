@@ -44,7 +44,7 @@ binary_path() {
     if [ ! -x "$binary" ] || [ -n "$(find "$root/Sources" "$root/Package.swift" -newer "$binary" -print -quit)" ]; then
         command -v swift >/dev/null 2>&1 || die "swift was not found on PATH and $binary is not built; run ./setup.sh first"
         say "building rlm-mcp (release; the first build takes a few minutes)..."
-        swift build -c release --product rlm-mcp --package-path "$root" >&2
+        swift build -c release --product rlm-mcp --static-swift-stdlib --package-path "$root" >&2
     fi
     echo "$binary"
 }

@@ -24,8 +24,9 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "setup.sh: note: bubblewrap is not installed; the local sandbox falls back to unshare (weaker: the host filesystem stays visible). Debian/Ubuntu: apt-get install bubblewrap" >&2
 fi
 
+# The Swift runtime is linked in, so the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy).
 echo "==> building the release binary (the first build takes several minutes)"
-swift build -c release --product rlm-mcp
+swift build -c release --product rlm-mcp --static-swift-stdlib
 binary="$(swift build -c release --show-bin-path)/rlm-mcp"
 [ -x "$binary" ] || fail "the build finished but $binary is missing"
 

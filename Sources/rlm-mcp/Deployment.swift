@@ -83,6 +83,11 @@ struct Deployment {
     static func uploads(binary: String) throws -> [(String, Data)] {
         guard let executable = FileManager.default.contents(atPath: binary) else { throw fail("cannot read --binary \(binary)") }
         guard executable.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else { throw fail("\(binary) is not a Linux (ELF) binary") }
+        if executable.range(of: Data("libswiftCore.so".utf8)) != nil {
+            FileHandle.standardError.write(Data(("rlm-mcp deploy: warning: \(binary) loads the Swift runtime from shared libraries, which a "
+                + "Daytona sandbox lacks unless its snapshot installs Swift; build with `swift build -c release --static-swift-stdlib` "
+                + "(setup.sh does)\n").utf8))
+        }
         let workerPath = try LocalSandboxFactory.workerScript()
         guard let worker = FileManager.default.contents(atPath: workerPath) else { throw fail("cannot read \(workerPath)") }
         return [("rlm-mcp", executable), ("rlm-mcp_Sandboxes.resources/rlm_worker.py", worker)]

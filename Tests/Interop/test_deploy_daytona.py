@@ -80,6 +80,8 @@ async def test_deploy_up_status_logs_stop_delete(tmp_path):
         written = b"".join(path.read_bytes() for path in Path(sandbox["dir"]).rglob("*") if path.is_file())
         assert CANARY_OPENAI_KEY.encode() not in written and bearer.encode() not in written, "secrets must not be written to files"
         assert KEY not in up.stdout + up.stderr
+        # The debug build the tests use links the Swift runtime dynamically: deploy warns that Daytona lacks it.
+        assert "loads the Swift runtime from shared libraries" in up.stderr
 
         # Never reachable without both tokens.
         assert http_status(endpoint, {}) == 401  # the preview proxy

@@ -119,14 +119,14 @@ def test_setup_builds_the_release_binary_creates_env_local_once_and_prints_next_
 echo "$*" >> {calls}
 case "$*" in
     *--show-bin-path*) echo {bin_dir} ;;
-    "build -c release --product rlm-mcp") mkdir -p {bin_dir} && printf '#!/bin/sh\\n' > {bin_dir}/rlm-mcp && chmod +x {bin_dir}/rlm-mcp ;;
+    "build -c release --product rlm-mcp --static-swift-stdlib") mkdir -p {bin_dir} && printf '#!/bin/sh\\n' > {bin_dir}/rlm-mcp && chmod +x {bin_dir}/rlm-mcp ;;
     *) echo "unexpected swift $*" >&2; exit 9 ;;
 esac
 """
     path = fake_tools(tmp_path / "bin", {"swift": swift, "python3": PYTHON_311})
     first = run_setup(project, path)
     assert first.returncode == 0, first.stderr
-    assert "build -c release --product rlm-mcp" in calls.read_text().splitlines()
+    assert "build -c release --product rlm-mcp --static-swift-stdlib" in calls.read_text().splitlines()
     env_local = project / ".env.local"
     assert env_local.read_text() == ENV_EXAMPLE.read_text()
     assert stat.S_IMODE(env_local.stat().st_mode) == 0o600
