@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -24,6 +25,7 @@ let package = Package(
             dependencies: [
                 "RLMConfig",
                 "RLMServer",
+                "RLMEngine",
                 "Daytona",
                 "Sandboxes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -35,6 +37,8 @@ let package = Package(
             name: "RLMServer",
             dependencies: [
                 "RLMConfig",
+                "RLMEngine",
+                "LanguageModels",
                 "Sandboxes",
                 "Daytona",
                 .product(name: "MCP", package: "swift-sdk"),
@@ -43,7 +47,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .target(
+            name: "RLMEngine",
+            dependencies: ["Sandboxes", "LanguageModels"],
+            resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
@@ -74,11 +84,12 @@ let package = Package(
         ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
+        .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
         .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 import WSClient
 
-/// Follows a session command's output: the log stream (`logs?follow=true`, a websocket) while it lasts, then, if it
-/// drops before the command ends, the plain log polled from the offset already read.
+/// Follows a session command's output: the log stream (`logs?follow=true`, a websocket), reopened if it drops (it
+/// replays from the start; what was delivered is skipped), else the plain log polled from the offset already read.
 struct CommandLogFollower: Sendable {
     let client: DaytonaClient
     let toolbox: String
@@ -15,19 +15,38 @@ struct CommandLogFollower: Sendable {
     /// Calls `onStdout` with each new piece of stdout, in order, until the command ends; returns how it ended.
     func run(onStdout: @escaping @Sendable (Data) -> Void) async -> String {
         let counter = ByteCounter()
+        let stderrCounter = ByteCounter()
         let stderrTail = StderrTail()
-        let streamEnded = await followStream(counter: counter, stderrTail: stderrTail, onStdout: onStdout)
+        var outcome = await followStream(counter: counter, stderrCounter: stderrCounter, stderrTail: stderrTail, onStdout: onStdout)
+        // A stream that dropped after connecting is opened again: it replays the log from the start, and what was
+        // already delivered is skipped. Only when it cannot be opened (or keeps dropping) is the log polled.
+        var reconnects = 0
+        while outcome == .dropped, reconnects < 3, !Task.isCancelled {
+            reconnects += 1
+            client.logger.notice("Daytona log stream dropped; reconnecting", metadata: ["session": "\(session)", "attempt": "\(reconnects)"])
+            outcome = await followStream(counter: counter, stderrCounter: stderrCounter, stderrTail: stderrTail, onStdout: onStdout)
+        }
         if Task.isCancelled { return "stopped by the host" }
-        if !streamEnded {
-            client.logger.notice("Daytona log stream dropped; polling the log instead", metadata: ["session": "\(session)"])
+        if outcome != .ended {
+            client.logger.notice("Daytona log stream unavailable; polling the log instead", metadata: ["session": "\(session)"])
             if let ended = await poll(counter: counter, onStdout: onStdout) { return ended + stderrTail.suffix }
         }
         let exit = try? await client.command(toolbox: toolbox, session: session, command: command)
         return "exited" + (exit?.exitCode.map { " with code \($0)" } ?? "") + stderrTail.suffix
     }
 
-    /// True when the stream ended cleanly (the command finished); false when it failed or dropped.
-    private func followStream(counter: ByteCounter, stderrTail: StderrTail, onStdout: @escaping @Sendable (Data) -> Void) async -> Bool {
+    enum StreamOutcome: Equatable {
+        /// Closed normally: the command finished.
+        case ended
+        /// Connected, then cut without a normal close.
+        case dropped
+        /// Could not be opened at all.
+        case unavailable
+    }
+
+    /// Streams the log from its start, passing on only the stdout past `counter` (and counting stderr likewise).
+    private func followStream(counter: ByteCounter, stderrCounter: ByteCounter, stderrTail: StderrTail,
+                              onStdout: @escaping @Sendable (Data) -> Void) async -> StreamOutcome {
         let base = toolbox.hasPrefix("https") ? "wss" + toolbox.dropFirst(5) : toolbox.hasPrefix("http") ? "ws" + toolbox.dropFirst(4) : Substring(toolbox)
         let url = "\(base)/process/session/\(DaytonaClient.pathComponent(session))/command/\(DaytonaClient.pathComponent(command))/logs?follow=true"
         var headers = HTTPFields()
@@ -36,27 +55,40 @@ struct CommandLogFollower: Sendable {
         }
         let configuration = WebSocketClientConfiguration(maxFrameSize: 16 * 1024 * 1024, additionalHeaders: headers,
                                                          autoPing: .enabled(timePeriod: .seconds(30)))
+        let connected = ByteCounter()
+        let skipOut = counter.value
+        let skipErr = stderrCounter.value
         do {
             let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: client.logger) { inbound, _, _ in
+                connected.add(1)
                 var demuxer = LogDemuxer()
+                var seenOut = 0
+                var seenErr = 0
                 for try await message in inbound.messages(maxSize: 64 * 1024 * 1024) {
                     let bytes: [UInt8] = switch message {
                     case let .binary(buffer): Array(buffer.readableBytesView)
                     case let .text(text): Array(text.utf8)
                     }
                     let (out, err) = demuxer.append(bytes)
-                    if !out.isEmpty {
-                        counter.add(out.count)
-                        onStdout(Data(out))
+                    let freshOut = out.dropFirst(max(0, min(out.count, skipOut - seenOut)))
+                    seenOut += out.count
+                    if !freshOut.isEmpty {
+                        counter.add(freshOut.count)
+                        onStdout(Data(freshOut))
                     }
-                    if !err.isEmpty { stderrTail.append(err) }
+                    let freshErr = err.dropFirst(max(0, min(err.count, skipErr - seenErr)))
+                    seenErr += err.count
+                    if !freshErr.isEmpty {
+                        stderrCounter.add(freshErr.count)
+                        stderrTail.append(Array(freshErr))
+                    }
                 }
             }
             client.logger.debug("log stream closed", metadata: ["session": "\(session)", "close": "\(String(describing: close))"])
-            return close?.closeCode == .normalClosure
+            return close?.closeCode == .normalClosure ? .ended : .dropped
         } catch {
             client.logger.debug("log stream failed", metadata: ["session": "\(session)", "error": "\(error)"])
-            return false
+            return connected.value > 0 ? .dropped : .unavailable
         }
     }
 

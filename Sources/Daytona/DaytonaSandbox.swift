@@ -91,15 +91,22 @@ public actor DaytonaSandbox: Sandbox {
     /// stopped), it is deleted and forgotten, and the error says that the next call starts a new one.
     private func explain(_ error: any Error, doing what: String) async -> any Error {
         if error is CancellationError { return error }
-        if let sandboxError = error as? SandboxError { return sandboxError }
-        guard let info = remoteInfo else { return SandboxError.io("\(what) failed: \(error)") }
-        let current = try? await client.sandbox(info.id)
-        if let current, current.state == "started" {
-            return SandboxError.io("\(what) failed: \(error)")
+        // Path and size errors are the caller's; a dead worker may be the sandbox's fault, so that is checked too.
+        if let sandboxError = error as? SandboxError, !sandboxError.isWorkerFailure { return sandboxError }
+        let original = error as? SandboxError ?? SandboxError.io("\(what) failed: \(error)")
+        guard let info = remoteInfo else { return original }
+        let current: DaytonaSandboxInfo?
+        do {
+            current = try await client.sandbox(info.id)
+        } catch let lookup as DaytonaError where lookup.status == 404 {
+            current = nil  // gone
+        } catch {
+            return original  // cannot tell: keep the sandbox
         }
+        if let current, current.state == "started" { return original }
         let state = current?.state ?? "gone"
         let reason = current?.errorReason.map { " (\($0))" } ?? ""
-        await discardRemote(state: state)
+        if remoteInfo?.id == info.id { await discardRemote(state: state) }  // not if a concurrent call replaced it already
         return SandboxError.workerFailed("the Daytona sandbox \(info.id) is \(state)\(reason), so \(what) failed; its files and variables are lost. "
             + "The next call creates a new sandbox")
     }
@@ -168,7 +175,7 @@ public actor DaytonaSandbox: Sandbox {
     }
 
     /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`), as `LocalSandbox` does.
-    public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> (type: String, length: Int) {
+    public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable {
         let remote = try await started()
         let relative = try Self.relative(path, workDir: remote.workDir)
         let worker = try await namedWorker(namespace)
@@ -380,5 +387,12 @@ public actor DaytonaSandbox: Sandbox {
         if let date = formatter.date(from: iso) { return date.timeIntervalSince1970 }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: iso)?.timeIntervalSince1970 ?? 0
+    }
+}
+
+extension SandboxError {
+    var isWorkerFailure: Bool {
+        if case .workerFailed = self { return true }
+        return false
     }
 }

@@ -9,7 +9,7 @@ public struct ModelRouter: LanguageModel {
     private let anthropic: AnthropicMessagesClient?
     private let openAIUsable: Bool
 
-    public init(config: RLMConfig, client: HTTPClient = .shared, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
+    public init(config: RLMConfig, client: HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
         let openAIKey = config.openAIAPIKey?.exposedValue
         openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client, retry: retry, timeout: timeout, logger: logger)
         // OpenAI itself needs a key; a self-hosted OpenAI-compatible server usually does not.
@@ -48,6 +48,20 @@ public struct ModelRouter: LanguageModel {
         if id.hasPrefix("openai/") { return .openAI(String(id.dropFirst("openai/".count))) }
         return .openAI(id)
     }
+}
+
+extension HTTPClient {
+    /// The client model calls share. `HTTPClient.shared` opens at most 8 connections per host, which would cap a
+    /// batch of sub-calls to one provider at 8 in flight whatever `RLM_SUB_CONCURRENCY` says; this one allows 256 and
+    /// lets `ConcurrencyLimit` decide. Like `.shared` it lives as long as the process and is never shut down.
+    public static let models: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        // The pool keeps retrying a refused connection until this deadline; the default 10 s per attempt made a wrong
+        // OPENAI_BASE_URL take 40 s to report.
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 }
 
 /// A model whose calls wait for a permit from a limit shared by every run of the server, so a burst of batched

@@ -21,12 +21,17 @@ extension RLMConfig {
             ("RLM_MAX_ITERATIONS", String(maxIterations)),
             ("RLM_MAX_DEPTH", String(maxDepth)),
             ("RLM_SUB_CONCURRENCY", String(subConcurrency)),
+            ("RLM_MAX_LLM_CALLS", String(maxLLMCalls)),
+            ("RLM_MAX_TOTAL_TOKENS", maxTotalTokens.map(String.init) ?? "0 (no limit)"),
+            ("RLM_TIMEOUT_S", String(runTimeoutSeconds)),
+            ("RLM_SUB_CONTEXT_TOKENS", subContextTokens.map(String.init) ?? "0 (by model name)"),
             ("RLM_SANDBOX", sandbox.rawValue),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
             ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
             ("RLM_SANDBOX_UNSAFE", sandboxUnsafe ? "1" : "0"),
             ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
+            ("RLM_WORKSPACE_KEY", workspaceKey == nil ? "random per process" : mask(workspaceKey)),
             ("OPENAI_API_KEY", mask(openAIAPIKey)),
             ("OPENAI_BASE_URL", openAIBaseURL),
             ("ANTHROPIC_API_KEY", mask(anthropicAPIKey)),
@@ -42,22 +47,21 @@ extension RLMConfig {
 
     /// Whether the root model can be called: its provider has a key, or it is an OpenAI-compatible
     /// endpoint other than OpenAI's own (local servers such as Ollama or vLLM usually need no key).
-    public var llmConfigured: Bool {
-        switch Self.provider(of: model) {
-        case .anthropic: anthropicAPIKey != nil
-        case .openAI: openAIAPIKey != nil || openAIBaseURL != "https://api.openai.com/v1"
-        }
-    }
+    public var llmConfigured: Bool { llmSetupHint == nil }
 
     /// What to set so the root model can be called; nil when it already can.
-    public var llmSetupHint: String? {
-        guard !llmConfigured else { return nil }
+    public var llmSetupHint: String? { setupHint(forModel: model, setBy: "RLM_MODEL") }
+
+    /// What to set so `model` (chosen by `source`, e.g. RLM_SUBTASK_MODEL or a tool argument) can be called; nil when it can.
+    public func setupHint(forModel model: String, setBy source: String) -> String? {
         switch Self.provider(of: model) {
         case .anthropic:
-            return "RLM_MODEL is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with RLM_MODEL."
+            guard anthropicAPIKey == nil else { return nil }
+            return "\(source) is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with \(source)."
         case .openAI:
-            return "RLM_MODEL is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
-                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and RLM_MODEL=anthropic/<model>."
+            guard openAIAPIKey == nil, openAIBaseURL == "https://api.openai.com/v1" else { return nil }
+            return "\(source) is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
+                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and \(source)=anthropic/<model>."
         }
     }
 

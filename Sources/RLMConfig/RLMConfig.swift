@@ -44,6 +44,14 @@ public struct RLMConfig: Sendable {
     public var maxIterations: Int
     public var maxDepth: Int
     public var subConcurrency: Int
+    /// Model calls one RLM run (and its child runs) may make, sub-calls included.
+    public var maxLLMCalls: Int
+    /// Tokens one RLM run may use in total; nil: no token budget.
+    public var maxTotalTokens: Int?
+    /// Wall-clock budget of one RLM run, in seconds.
+    public var runTimeoutSeconds: Int
+    /// The sub model's context window in tokens; nil: known by model name (128k for unknown models).
+    public var subContextTokens: Int?
     // Sandbox
     public var sandbox: SandboxChoice
     public var python: String?
@@ -53,6 +61,8 @@ public struct RLMConfig: Sendable {
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
+    /// Signs workspace handles; replicas that share it accept each other's handles. Nil: a random key per process.
+    public var workspaceKey: Secret?
     // Server
     public var logLevel: LogLevel
     public var transport: Transport
@@ -128,6 +138,12 @@ extension RLMConfig {
         maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: 15, range: 1...1000)
         maxDepth = try read.integer("RLM_MAX_DEPTH", default: 1, range: 0...10)
         subConcurrency = try read.integer("RLM_SUB_CONCURRENCY", default: 16, range: 1...1024)
+        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: 100, range: 1...100_000)
+        let tokens = try read.integer("RLM_MAX_TOTAL_TOKENS", default: 0, range: 0...1_000_000_000)
+        maxTotalTokens = tokens == 0 ? nil : tokens
+        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: 600, range: 1...86_400)
+        let window = try read.integer("RLM_SUB_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
+        subContextTokens = window == 0 ? nil : window
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
@@ -137,6 +153,12 @@ extension RLMConfig {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
+        workspaceKey = read.secret("RLM_WORKSPACE_KEY")
+        if let key = workspaceKey, key.exposedValue.utf8.count < 32 {
+            // The value itself is a secret: the message names only its length.
+            throw .invalidValue(variable: "RLM_WORKSPACE_KEY", expected: "at least 32 characters (e.g. `openssl rand -hex 32`)",
+                                got: "\(key.exposedValue.utf8.count) characters")
+        }
         logLevel = try read.choice("RLM_LOG_LEVEL", default: .info)
         transport = try read.choice("MCP_TRANSPORT", default: .stdio)
         host = try read.host("MCP_HOST", default: "127.0.0.1")

@@ -10,6 +10,8 @@ public actor ServerActivity {
         public var calls_rejected = 0
         public var sessions_open = 0
         public var sessions_total = 0
+        public var runs_in_flight = 0
+        public var runs_total = 0
     }
 
     private var counts = Snapshot()
@@ -38,4 +40,12 @@ public actor ServerActivity {
     }
 
     public func sessionClosed() { counts.sessions_open -= 1 }
+
+    /// An RLM run (any rlm_* tool) started or ended.
+    func runStarted() {
+        counts.runs_in_flight += 1
+        counts.runs_total += 1
+    }
+
+    func runEnded() { counts.runs_in_flight -= 1 }
 }

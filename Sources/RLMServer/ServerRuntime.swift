@@ -1,5 +1,8 @@
+import Foundation
+import LanguageModels
 import Logging
 import RLMConfig
+import RLMEngine
 
 /// What every MCP session of one server process shares: configuration, the tool registry and the activity counters.
 public final class ServerRuntime: Sendable {
@@ -9,20 +12,58 @@ public final class ServerRuntime: Sendable {
     public let sandboxes: SandboxProvider
     public let logger: Logger
     public let startedAt: ContinuousClock.Instant
+    /// Every workspace of the process, by signed handle.
+    public let workspaces: WorkspaceStore
+    /// Tool calls running as Tasks-extension tasks (2026-07-28 clients that declared it).
+    public let tasks: ToolTasks
+    /// Stands in for "no workspace" in tools that only inspect one.
+    let detachedWorkspace: Workspace
 
     public init(config: RLMConfig, logger: Logger) {
         let activity = ServerActivity()
         let startedAt = ContinuousClock.now
         let sandboxes = SandboxProvider(config: config)
-        var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, startedAt: startedAt)]
+        let workspaces = WorkspaceStore(
+            handles: WorkspaceHandles(secret: config.workspaceKey?.exposedValue),
+            provider: sandboxes,
+            idleLimit: .seconds(config.workspaceIdleSeconds)
+        )
+        var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all
+        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config, activity: activity).all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity
         self.startedAt = startedAt
         self.sandboxes = sandboxes
         self.logger = logger
-        self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger)
+        self.workspaces = workspaces
+        self.tasks = ToolTasks()
+        self.detachedWorkspace = Workspace(provider: sandboxes, closed: true)
+        self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger, workspaces: workspaces)
+    }
+
+    /// Stops running tasks, deletes every workspace and what is left of the local sandboxes' directories.
+    public func shutdown() async {
+        await tasks.cancelAll()
+        await workspaces.closeAll()
+        await sandboxes.shutdown()
+    }
+
+    /// The workspace owner fingerprint for an `Authorization` header value (nil or not a bearer token: no owner).
+    public func workspaceOwner(authorization: String?) -> String {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return "" }
+        return workspaces.handles.owner(forToken: authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces))
+    }
+}
+
+extension ServerRuntime {
+    /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
+    public static func engine(config: RLMConfig, logger: Logger) -> RLMEngine {
+        let router = ModelRouter(config: config, logger: logger)
+        let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
+        return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
+                         windows: ModelWindows(override: config.subContextTokens))
     }
 }
 

@@ -8,6 +8,9 @@ public protocol Sandbox: Sendable {
     func execute(_ request: ExecRequest) async throws -> ExecResult
     /// Forgets a namespace's variables (its worker is stopped).
     func resetNamespace(_ name: String) async
+    /// Loads a file of the sandbox into `variable` of the named namespace: as a str (`kind` "text") or parsed as JSON
+    /// (`kind` "json"). This is how an RLM run's `context` arrives without passing through a prompt.
+    func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable
     func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int
     func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data
     func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry]
@@ -81,6 +84,12 @@ public struct ExecResult: Sendable, Equatable {
         public var type: String
         public var message: String
         public var traceback: String
+
+        public init(type: String, message: String, traceback: String) {
+            self.type = type
+            self.message = message
+            self.traceback = traceback
+        }
     }
 
     public var stdout: String
@@ -90,6 +99,27 @@ public struct ExecResult: Sendable, Equatable {
     public var submittedJSON: Data?
     public var truncated: Bool
     public var durationMS: Double
+
+    public init(stdout: String, stderr: String, error: Failure?, submittedJSON: Data?, truncated: Bool, durationMS: Double) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.error = error
+        self.submittedJSON = submittedJSON
+        self.truncated = truncated
+        self.durationMS = durationMS
+    }
+}
+
+/// What a `loadVariable` put into the namespace.
+public struct LoadedVariable: Sendable, Equatable {
+    /// The Python type name (`str`, `dict`, `list`).
+    public var type: String
+    public var length: Int
+
+    public init(type: String, length: Int) {
+        self.type = type
+        self.length = length
+    }
 }
 
 public struct ShellResult: Sendable, Equatable {

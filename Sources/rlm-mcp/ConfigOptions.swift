@@ -30,9 +30,9 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Loads and validates the configuration; on an invalid value prints what to fix and exits with status 2.
-    func resolve() throws -> RLMConfig {
+    func resolve(extraFlags: [String: String]? = nil) throws -> RLMConfig {
         do {
-            return try RLMConfig.load(flags: flagVariables)
+            return try RLMConfig.load(flags: extraFlags ?? flagVariables)
         } catch {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)

@@ -57,9 +57,9 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            await runtime.sandboxes.shutdown()
+            await runtime.shutdown()
             throw error
         }
-        await runtime.sandboxes.shutdown()
+        await runtime.shutdown()
     }
 }

@@ -76,10 +76,24 @@ import Testing
         await sandbox.shutdown()
     }
 
-    @Test func aDroppedLogStreamFallsBackToPolling() async throws {
+    @Test func aDroppedLogStreamIsReopenedAndSkipsWhatWasDelivered() async throws {
         let fake = try FakeDaytona()
         let sandbox = try Self.sandbox(fake)
-        try fake.faults([["type": "drop_logs", "after_bytes": 0], ["type": "drop_logs", "after_bytes": 0]])
+        // The first stream is cut in the middle of the ready frame; the reopened one replays it from the start.
+        try fake.faults([["type": "drop_logs", "after_bytes": 30]])
+        #expect(try await Self.run(sandbox, "y = 5").error == nil)
+        #expect(try await Self.run(sandbox, "print(y * 3)").stdout == "15\n")
+        let log = try fake.log()
+        #expect(log.filter { ($0["route"] as? String)?.hasPrefix("WS ") == true }.count >= 2)  // the worker's stream, opened twice
+        #expect(!log.contains { ($0["route"] as? String) == "GET /process/session/{sid}/command/{cmd}/logs" })
+        await sandbox.shutdown()
+        #expect(fake.live == 0)
+    }
+
+    @Test func aLogStreamThatKeepsDroppingFallsBackToPolling() async throws {
+        let fake = try FakeDaytona()
+        let sandbox = try Self.sandbox(fake)
+        try fake.faults(Array(repeating: ["type": "drop_logs", "after_bytes": 0], count: 8))
         #expect(try await Self.run(sandbox, "y = 5").error == nil)
         #expect(try await Self.run(sandbox, "print(y * 3)").stdout == "15\n")
         let polls = try fake.log().filter { ($0["route"] as? String) == "GET /process/session/{sid}/command/{cmd}/logs" }
@@ -106,16 +120,25 @@ import Testing
         let fake = try FakeDaytona()
         let sandbox = try Self.sandbox(fake)
         #expect(try await Self.run(sandbox, "v = 1").error == nil)
-        let firstID = try #require(await sandbox.sandboxID)
-        try fake.breakSandbox(firstID, reason: "host lost")
-        do {
-            _ = try await sandbox.shell(command: "true", cwd: nil, timeout: .seconds(5))
-            Issue.record("a broken sandbox answered")
-        } catch {
-            #expect("\(error)".contains("host lost"))
+        var seen: [String] = []
+        for failing in ["exec", "shell"] {
+            let id = try #require(await sandbox.sandboxID)
+            seen.append(id)
+            try fake.breakSandbox(id, reason: "host lost during \(failing)")
+            do {
+                if failing == "exec" {
+                    _ = try await Self.run(sandbox, "v")
+                } else {
+                    _ = try await sandbox.shell(command: "true", cwd: nil, timeout: .seconds(5))
+                }
+                Issue.record("a broken sandbox answered")
+            } catch {
+                #expect("\(error)".contains("host lost during \(failing)") && "\(error)".contains("next call creates a new sandbox"))
+            }
+            #expect(try await Self.run(sandbox, "print('again')").stdout == "again\n")
         }
-        #expect(try await Self.run(sandbox, "print('again')").stdout == "again\n")
-        #expect(await sandbox.sandboxID != firstID)
+        #expect(Set(seen + [await sandbox.sandboxID ?? ""]).count == 3)
+        #expect(fake.live == 1)
         await sandbox.shutdown()
         #expect(fake.live == 0)
     }

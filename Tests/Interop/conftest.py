@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,31 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 # Values no test output or log may ever contain.
 CANARY_OPENAI_KEY = "sk-canary-openai-0123456789abcdef"
 CANARY_TOKEN = "tok-canary-bearer-0123456789"
+
+
+FAKE_LLM = REPO / "scripts" / "fakes" / "fake_llm.py"
+
+
+@contextlib.contextmanager
+def fake_llm(script: dict, tmp_path: Path):
+    """Starts the scripted fake LLM on a free loopback port; yields its base URL."""
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    process = subprocess.Popen([sys.executable, str(FAKE_LLM), "--port", "0", "--script", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "listening on" in line, line
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def control(url: str, path: str, body=None):
+    """GETs (or with a body, POSTs) one of the fake's /_control endpoints."""
+    data = None if body is None else json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(url + path, data=data, method="POST" if data else "GET")) as response:
+        return json.loads(response.read())
 
 
 @pytest.fixture
@@ -93,17 +121,67 @@ def http_server(tmp_path: Path, transport: str = "streamable-http", env: dict[st
         assert code == 0, f"server exited with {code} on SIGTERM:\n{server.log}"
 
 
+MODERN = "2026-07-28"
+HANDSHAKE_VERSIONS = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
+
+
+class WorkspaceCarrier:
+    """The official client, passing back the `workspace` each result returns, as a model following the tool
+    descriptions would: 2026-07-28 has no sessions, so this is how a modern client keeps working in one sandbox.
+
+    Everything else is the wrapped `Client`. `carry=False` leaves arguments untouched (handshake-era clients rely on
+    their session's default workspace).
+    """
+
+    def __init__(self, client: Client, carry: bool):
+        self._client = client
+        self.carry = carry
+        self.workspace: str | None = None
+        self._takes_workspace: set[str] | None = None
+
+    async def __aenter__(self) -> "WorkspaceCarrier":
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        return await self._client.__aexit__(*exc)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    async def call_tool(self, name: str, arguments: dict | None = None, **kwargs):
+        arguments = dict(arguments or {})
+        if self.carry and self.workspace and "workspace" not in arguments:
+            if self._takes_workspace is None:
+                tools = (await self._client.list_tools()).tools
+                self._takes_workspace = {t.name for t in tools if "workspace" in (t.input_schema.get("properties") or {})}
+            if name in self._takes_workspace:
+                arguments["workspace"] = self.workspace
+        result = await self._client.call_tool(name, arguments, **kwargs)
+        returned = (result.structured_content or {}).get("workspace") if isinstance(result.structured_content, dict) else None
+        if isinstance(returned, str):
+            self.workspace = returned
+        return result
+
+
 @dataclass
 class Connection:
-    """How to reach one running server with the official client."""
+    """How to reach one running server with the official client, in one client mode ("auto", "2026-07-28", "legacy")."""
 
     transport: str
     make_client: object  # (mode) -> Client
     server: RunningServer | None  # None for stdio
     stderr_path: Path | None = None
+    mode: str = "legacy"
 
-    def client(self, mode: str = "auto", **kwargs) -> Client:
-        return self.make_client(mode, **kwargs)  # type: ignore[operator]
+    def client(self, mode: str | None = None, **kwargs) -> WorkspaceCarrier:
+        mode = mode or self.mode
+        return WorkspaceCarrier(self.make_client(mode, **kwargs), carry=self.expects_modern(mode))  # type: ignore[operator]
+
+    def expects_modern(self, mode: str | None = None) -> bool:
+        """Whether the official client settles on 2026-07-28 here (the legacy SSE transport is handshake-era only)."""
+        mode = mode or self.mode
+        return mode == MODERN or (mode == "auto" and self.transport != "sse")
 
     def log(self) -> str:
         if self.server is not None:
@@ -112,7 +190,8 @@ class Connection:
 
 
 @contextlib.contextmanager
-def connection(transport: str, tmp_path: Path, env: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+def connection(transport: str, tmp_path: Path, env: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+               mode: str = "legacy"):
     """A way to open official-client sessions to a server on `transport` (stdio, streamable-http or sse)."""
     if transport == "stdio":
         stderr_path = tmp_path / "stderr.log"
@@ -122,7 +201,7 @@ def connection(transport: str, tmp_path: Path, env: dict[str, str] | None = None
                 params = StdioServerParameters(command=BINARY, args=["serve"], env=server_env(env), cwd=str(tmp_path))
                 return Client(stdio_client(params, errlog=errlog), mode=mode, **kwargs)
 
-            yield Connection(transport, make, None, stderr_path)
+            yield Connection(transport, make, None, stderr_path, mode)
         return
 
     with http_server(tmp_path, transport, env) as server:
@@ -132,15 +211,27 @@ def connection(transport: str, tmp_path: Path, env: dict[str, str] | None = None
                 return Client(sse_client(server.endpoint, headers=headers), mode=mode, **kwargs)
             return Client(streamable_http_client(server.endpoint, http_client=http), mode=mode, **kwargs)
 
-        yield Connection(transport, make, server)
+        yield Connection(transport, make, server, None, mode)
 
 
 TRANSPORTS = ["stdio", "streamable-http", "sse"]
+MODES = ["auto", MODERN, "legacy"]
+# Both eras on stdio and streamable HTTP; the deprecated HTTP+SSE transport is handshake-era only, and "auto" there
+# must fall back to the handshake.
+TRANSPORT_MODES = [(t, m) for t in ("stdio", "streamable-http") for m in MODES] + [("sse", "auto"), ("sse", "legacy")]
 
 
-@pytest.fixture(params=TRANSPORTS)
+# One reply serves every rlm_* tool: code for rlm_code (whose runs define `tests`), the context's length otherwise.
+UNIVERSAL_REPLY = ("```python\nif 'tests' in globals():\n    SUBMIT(code='def f():\\n    return 1\\n')\n"
+                   "else:\n    SUBMIT(answer=0 if context is None else len(context))\n```")
+
+
+@pytest.fixture(params=TRANSPORT_MODES, ids=lambda p: f"{p[0]}-{p[1]}")
 def conn(request, tmp_path):
-    """A server with the diagnostic tools on, reached over each transport in turn."""
-    env = {"RLM_DIAGNOSTIC_TOOLS": "1", "OPENAI_API_KEY": CANARY_OPENAI_KEY}
-    with connection(request.param, tmp_path, env) as c:
-        yield c
+    """A server with the diagnostic tools on and a fake LLM behind it, reached over each transport in each client mode."""
+    transport, mode = request.param
+    script = {"models": {"gpt-4o-mini": "sub"}, "root": {"default": UNIVERSAL_REPLY}, "sub": {"default": UNIVERSAL_REPLY}}
+    with fake_llm(script, tmp_path) as llm:
+        env = {"RLM_DIAGNOSTIC_TOOLS": "1", "OPENAI_API_KEY": CANARY_OPENAI_KEY, "OPENAI_BASE_URL": llm + "/v1"}
+        with connection(transport, tmp_path, env, mode=mode) as c:
+            yield c

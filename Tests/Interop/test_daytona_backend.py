@@ -142,3 +142,33 @@ async def test_server_shutdown_deletes_open_sessions_sandboxes(tmp_path):
             with contextlib.suppress(BaseException):
                 await client.__aexit__(None, None, None)
         assert control(url, "/_control/stats")["live"] == 0
+
+
+async def test_rlm_execute_runs_on_daytona_and_overlaps_sandbox_creation_with_the_first_model_call(tmp_path):
+    from conftest import CANARY_OPENAI_KEY, fake_llm
+    from test_rlm import NEEDLE_SCRIPT, NEEDLES, needle_context
+
+    script = {"models": {"gpt-4o-mini": "sub"}, **NEEDLE_SCRIPT}
+    script["root"] = {"replies": [{"text": NEEDLE_SCRIPT["root"]["replies"][0], "delay_s": 0.5}, *NEEDLE_SCRIPT["root"]["replies"][1:]]}
+    with fake_daytona() as url, fake_llm(script, tmp_path) as llm:
+        env = {**daytona_env(url), "OPENAI_BASE_URL": llm + "/v1", "OPENAI_API_KEY": CANARY_OPENAI_KEY}
+        with connection("stdio", tmp_path, env) as conn:
+            async with conn.client() as client:
+                result = await client.call_tool("rlm_execute", {"task": "How many NEEDLE lines?", "context": needle_context(),
+                                                                "include_trajectory": True})
+                assert not result.is_error, result.content[0].text
+                out = result.structured_content
+                assert control(url, "/_control/stats")["live"] == 1
+            server_log = conn.log()
+        stats = control(url, "/_control/stats")
+        daytona_log = control(url, "/_control/log")
+        llm_log = control(llm, "/_control/log")
+        sandboxes = control(url, "/_control/sandboxes")
+    assert out["status"] == "submitted" and out["answer"] == NEEDLES and out["llm_calls"] == 3, out
+    assert stats["live"] == 0
+    # The sandbox was being created while the first (slow) root call was still in flight.
+    create = next(entry for entry in daytona_log if entry["method"] == "POST" and entry["path"].rstrip("/").endswith("/sandbox"))
+    assert create["started"] < llm_log[0]["finished"]
+    for record in sandboxes:
+        assert CANARY_OPENAI_KEY not in str(record["commandEnvs"]) + str(record["env"]) and KEY not in str(record["commandEnvs"])
+    assert CANARY_OPENAI_KEY not in server_log and KEY not in server_log

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+import conftest
 import pytest
 from daytona import CreateSandboxFromSnapshotParams, Daytona, DaytonaConfig, ListSandboxesQuery, SessionExecuteRequest
 
@@ -31,10 +30,8 @@ def fake_daytona(*args: str):
 
 
 def control(api_url: str, path: str, body=None):
-    base = api_url.rsplit("/api", 1)[0]
-    data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(urllib.request.Request(base + path, data=data, method="POST" if data else "GET")) as response:
-        return json.loads(response.read())
+    """The fake's /_control endpoints live beside its /api root."""
+    return conftest.control(api_url.rsplit("/api", 1)[0], path, body)
 
 
 def sdk(api_url: str, key: str = KEY) -> Daytona:

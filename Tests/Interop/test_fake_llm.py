@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
-import sys
-import urllib.request
-from pathlib import Path
 
 import anthropic
 import openai
 import pytest
-
-FAKE = Path(__file__).resolve().parents[2] / "scripts" / "fakes" / "fake_llm.py"
-
-
-@contextlib.contextmanager
-def fake_llm(script: dict, tmp_path: Path):
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script))
-    process = subprocess.Popen([sys.executable, str(FAKE), "--port", "0", "--script", str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert "listening on" in line, line
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def control(url: str, path: str, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(urllib.request.Request(url + path, data=data, method="POST" if data else "GET")) as response:
-        return json.loads(response.read())
-
+from conftest import control, fake_llm
 
 SCRIPT = {
     "models": {"gpt-4o-mini": "sub", "claude-haiku-4-5": "sub"},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import connection
+from conftest import MODES, connection
 
 pytestmark = pytest.mark.anyio
 
@@ -33,14 +33,16 @@ async def still_healthy(client) -> None:
     assert out["stdout"] == "42\n"
 
 
-@pytest.fixture(params=["stdio", "streamable-http"])
+@pytest.fixture(params=[(t, m) for t in ("stdio", "streamable-http") for m in MODES], ids=lambda p: f"{p[0]}-{p[1]}")
 def server(request, tmp_path):
-    with connection(request.param, tmp_path) as c:
+    """Each transport in each client mode; modern clients pass back the workspace each result returns."""
+    transport, mode = request.param
+    with connection(transport, tmp_path, mode=mode) as c:
         yield c
 
 
 async def test_exec_runs_python_with_variables_and_reports_errors(server):
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         out = await ok(client, "sandbox_exec", code="total = sum(xs)\nprint(total)\ntotal * 2", variables={"xs": [1, 2, 3]})
         assert out["stdout"] == "6\n12\n" and out["error"] is None and out["truncated"] is False
         # A fresh namespace every call.
@@ -55,7 +57,7 @@ async def test_exec_runs_python_with_variables_and_reports_errors(server):
 
 
 async def test_stateful_sessions_keep_variables_and_reset(server):
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         await ok(client, "sandbox_exec_stateful", code="import math\nradius = 2")
         out = await ok(client, "sandbox_exec_stateful", code="round(math.pi * radius ** 2, 2)")
         assert out["stdout"] == "12.57\n" and out["session"] == "default"
@@ -69,9 +71,9 @@ async def test_stateful_sessions_keep_variables_and_reset(server):
 
 async def test_files_upload_download_list_and_shell(server):
     payload = os.urandom(10 * 1024 * 1024)
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         up = await ok(client, "sandbox_upload", path="data/blob.bin", content_base64=base64.b64encode(payload).decode())
-        assert up == {"path": "data/blob.bin", "size": len(payload)}
+        assert up["path"] == "data/blob.bin" and up["size"] == len(payload) and up["workspace"].startswith("ws_")
         await ok(client, "sandbox_upload", path="data/notes.txt", content="héllo\n")
         listing = await ok(client, "sandbox_files", recursive=True)
         assert [e["path"] for e in listing["entries"]] == ["data", "data/blob.bin", "data/notes.txt"]
@@ -106,7 +108,7 @@ async def test_files_upload_download_list_and_shell(server):
     ],
 )
 async def test_bad_input_is_refused_with_a_clear_error(server, tool, arguments, message):
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         result = await call(client, tool, **arguments)
         assert result.is_error
         assert message in result.content[0].text
@@ -114,7 +116,7 @@ async def test_bad_input_is_refused_with_a_clear_error(server, tool, arguments, 
 
 
 async def test_symlinks_out_of_the_work_dir_are_not_followed(server):
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         await ok(client, "sandbox_exec", code="import os\nos.symlink('/etc', 'etc_link')\nos.symlink('/etc/hostname', 'host_link')")
         for path in ("etc_link/hostname", "host_link"):
             result = await call(client, "sandbox_download", path=path)
@@ -124,7 +126,7 @@ async def test_symlinks_out_of_the_work_dir_are_not_followed(server):
 
 
 async def test_runaway_code_hits_limits_and_the_server_keeps_answering(server):
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         spin = await ok(client, "sandbox_exec_stateful", code="while True: pass", timeout_s=2, session="spin")
         assert spin["error"]["type"] == "Timeout" and "lost" in spin["error"]["message"]
         flood = await ok(client, "sandbox_exec", code="while True: print('x')", max_output_chars=1000, timeout_s=30)
@@ -167,7 +169,7 @@ async def test_the_host_is_out_of_reach(server, tmp_path):
     watcher = threading.Thread(target=accept)
     watcher.start()
     try:
-        async with server.client("legacy") as client:
+        async with server.client() as client:
             shadow = await ok(client, "sandbox_exec", code="print(open('/etc/shadow').read()[:20])")
             assert shadow["error"] is not None and shadow["stdout"] == ""
             write = await ok(client, "sandbox_exec", code=f"open({str(canary)!r}, 'w').write('pwned')")
@@ -231,7 +233,7 @@ async def test_sandbox_is_deleted_when_the_session_ends(tmp_path):
 async def test_cancelling_a_call_kills_the_running_code(server):
     import anyio
 
-    async with server.client("legacy") as client:
+    async with server.client() as client:
         await ok(client, "sandbox_exec_stateful", code="marker = 'alive'")
         async with anyio.create_task_group() as group:
             async def spin() -> None:
@@ -240,9 +242,12 @@ async def test_cancelling_a_call_kills_the_running_code(server):
             group.start_soon(spin)
             await anyio.sleep(1.0)
             group.cancel_scope.cancel()
+        # The server learns of the cancellation asynchronously (a notification, or on 2026-07-28 HTTP the closed
+        # response stream), so wait until it has seen it before looking at the REPL.
+        with anyio.fail_after(10):
+            while (await client.call_tool("rlm_status", {})).structured_content["activity"]["calls_cancelled"] != 1:
+                await anyio.sleep(0.05)
         # The worker was killed, not left spinning: its variables are gone and a new worker answers at once.
         with anyio.fail_after(10):
             after = await ok(client, "sandbox_exec_stateful", code="marker")
         assert after["error"]["type"] == "NameError"
-        activity = (await client.call_tool("rlm_status", {})).structured_content["activity"]
-        assert activity["calls_cancelled"] == 1

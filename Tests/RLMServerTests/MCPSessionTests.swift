@@ -20,7 +20,8 @@ import Testing
     @Test func listsAndCallsTools() async throws {
         let (client, session, runtime) = try await connected()
         let tools = try await client.listTools().tools
-        #expect(tools.map(\.name) == ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell"])
+        #expect(tools.map(\.name) == ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files",
+                                       "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose"])
         let readOnly = tools.filter { $0.annotations.readOnlyHint == true }.map(\.name)
         #expect(readOnly == ["rlm_status", "sandbox_download", "sandbox_files"])
         let result = try await client.callTool(name: "rlm_status", arguments: [:]) as RequestContext<CallTool.Result>

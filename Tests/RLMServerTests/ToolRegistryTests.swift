@@ -88,7 +88,7 @@ import Testing
         let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
         #expect(runtime.registry.tools.map(\.name) == [
             "rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell",
-            "diagnostic_progress",
+            "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose", "diagnostic_progress",
         ])
         for tool in runtime.registry.mcpTools {
             #expect(tool.description?.isEmpty == false)

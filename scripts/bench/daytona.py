@@ -9,7 +9,8 @@ Counts Daytona requests (the fake's counters) and times:
 - one llm_query from sandbox code (target: <= 2 requests). Over MCP sandbox_exec the host answers every sub-call with
   "not available here" (no RLM run), which costs exactly the frames a real answer costs;
 - a fresh-namespace sandbox_exec (hands over the warm spare worker, starts the next spare);
-- a 6 MB context reaching the worker: sandbox_upload (target: one upload request) then loading it in the REPL.
+- a 6 MB context reaching the worker: sandbox_upload (target: one upload request) then loading it in the REPL;
+- an rlm_execute over a 6 MB context (root model: the scripted fake LLM) with one llm_query: requests by route.
 """
 
 from __future__ import annotations
@@ -83,7 +84,14 @@ def main() -> None:
                              "--latency-ms", str(args.latency_ms)], stdout=subprocess.PIPE, text=True)
     api = fake.stdout.readline().split()[-1]
     base = api.rsplit("/api", 1)[0]
-    env = {"DAYTONA_API_KEY": KEY, "DAYTONA_API_URL": api, "RLM_LOG_LEVEL": "error"}
+    script = Path(os.environ.get("TMPDIR", "/tmp")) / f"daytona-bench-llm-{os.getpid()}.json"
+    script.write_text(json.dumps({"models": {"gpt-4o-mini": "sub"}, "sub": {"default": "yes"}, "root": {"default":
+        "```python\nverdict = llm_query('is it long? ' + context[:50])\nSUBMIT(answer=len(context), check=verdict)\n```"}}))
+    llm = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "fakes" / "fake_llm.py"), "--port", "0", "--script", str(script)],
+                           stdout=subprocess.PIPE, text=True)
+    llm_url = llm.stdout.readline().split()[-1]
+    env = {"DAYTONA_API_KEY": KEY, "DAYTONA_API_URL": api, "RLM_LOG_LEVEL": "error",
+           "OPENAI_BASE_URL": llm_url + "/v1", "OPENAI_API_KEY": "sk-bench"}
     client = DaytonaStdioClient(args.binary, str(ROOT), env)
     try:
         print(f"fake Daytona with {args.latency_ms:.0f} ms injected per request; rlm-mcp {args.binary}\n")
@@ -112,10 +120,17 @@ def main() -> None:
         uploads = used.get("POST /files/upload-v2", 0)
         loaded = client.tool("sandbox_exec_stateful", code="context = open('ctx/context.txt').read()\nprint(len(context))")
         print(f"{'':<48}upload requests: {uploads}; loaded in the REPL: {loaded['stdout'].strip()} chars")
+
+        outcome: dict = {}
+        samples, per_run, used = measure(base, lambda: outcome.update(client.tool("rlm_execute", task="How long is the context?", context=context)), 1)
+        report("rlm_execute, 6 MB context, 1 llm_query", samples, per_run, used, 1)
+        print(f"{'':<48}status {outcome.get('status')}, answer {outcome.get('answer')}, llm_calls {outcome.get('llm_calls')}")
     finally:
         client.close()
         print(f"\nafter the session: {control(base, '/_control/stats')['live']} live sandboxes")
         fake.terminate()
+        llm.terminate()
+        script.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

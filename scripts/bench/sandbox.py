@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class StdioClient:
-    def __init__(self, binary: str, cwd: str) -> None:
-        self.process = subprocess.Popen([binary, "serve"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "error"})
+    def __init__(self, binary: str, cwd: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen([binary, "serve"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "error", **(env or {})})
         self.next_id = 0
         self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}})
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Spine benchmarks (stdlib only): start-up to initialize response over stdio, idle RSS, and rlm_status round trips
-over stdio and streamable HTTP. Run against a release build:
+"""Spine benchmarks (stdlib only): start-up to initialize (or server/discover) response over stdio, idle RSS, and
+rlm_status round trips over stdio and streamable HTTP, in the handshake era and in 2026-07-28. Run against a release
+build:
 
     swift build -c release --product rlm-mcp && python3 scripts/bench/spine.py
 
@@ -26,10 +27,17 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
 }
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+               "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"}}
+DISCOVER = {"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {"_meta": MODERN_META}}
+MODERN_HEADERS = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "rlm_status"}
 
 
-def status_call(request_id: int) -> dict:
-    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": "rlm_status", "arguments": {}}}
+def status_call(request_id: int, modern: bool = False) -> dict:
+    params = {"name": "rlm_status", "arguments": {}}
+    if modern:
+        params["_meta"] = MODERN_META
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
 
 
 def line(message: dict) -> bytes:
@@ -47,17 +55,17 @@ def spawn_stdio(binary: str, cwd: str) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "error"})
 
 
-def bench_startup(binary: str, cwd: str, runs: int) -> list[float]:
-    """Process start until the initialize response line is read, in milliseconds."""
+def bench_startup(binary: str, cwd: str, runs: int, modern: bool = False) -> list[float]:
+    """Process start until the initialize (or server/discover) response line is read, in milliseconds."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         process = spawn_stdio(binary, cwd)
-        process.stdin.write(line(INITIALIZE))
+        process.stdin.write(line(DISCOVER if modern else INITIALIZE))
         process.stdin.flush()
         response = process.stdout.readline()
         samples.append((time.perf_counter() - started) * 1000)
-        assert b'"protocolVersion"' in response, response
+        assert (b'"supportedVersions"' if modern else b'"protocolVersion"') in response, response
         process.stdin.close()
         process.wait(timeout=10)
     return samples
@@ -68,9 +76,9 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
-def bench_stdio_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], float]:
+def bench_stdio_calls(binary: str, cwd: str, calls: int, modern: bool = False) -> tuple[list[float], float]:
     process = spawn_stdio(binary, cwd)
-    process.stdin.write(line(INITIALIZE) + line(INITIALIZED))
+    process.stdin.write(line(DISCOVER) if modern else line(INITIALIZE) + line(INITIALIZED))
     process.stdin.flush()
     process.stdout.readline()
     time.sleep(1.0)
@@ -78,7 +86,7 @@ def bench_stdio_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], f
     samples = []
     for request_id in range(1, calls + 1):
         started = time.perf_counter()
-        process.stdin.write(line(status_call(request_id)))
+        process.stdin.write(line(status_call(request_id, modern)))
         process.stdin.flush()
         response = process.stdout.readline()
         samples.append((time.perf_counter() - started) * 1000)
@@ -88,7 +96,7 @@ def bench_stdio_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], f
     return samples, idle_rss
 
 
-def bench_http_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], float]:
+def bench_http_calls(binary: str, cwd: str, calls: int, modern: bool = False) -> tuple[list[float], float]:
     process = subprocess.Popen([binary, "serve", "--transport", "streamable-http", "--port", "0"], cwd=cwd,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "info"})
@@ -109,14 +117,17 @@ def bench_http_calls(binary: str, cwd: str, calls: int) -> tuple[list[float], fl
             response = connection.getresponse()
             return response, response.read()
 
-        response, _ = post(INITIALIZE)
-        headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
-        headers["Mcp-Protocol-Version"] = "2025-11-25"
-        post(INITIALIZED)
+        if modern:
+            headers.update(MODERN_HEADERS)  # no handshake: every request stands alone
+        else:
+            response, _ = post(INITIALIZE)
+            headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
+            headers["Mcp-Protocol-Version"] = "2025-11-25"
+            post(INITIALIZED)
         samples = []
         for request_id in range(1, calls + 1):
             started = time.perf_counter()
-            _, body = post(status_call(request_id))
+            _, body = post(status_call(request_id, modern))
             samples.append((time.perf_counter() - started) * 1000)
             assert f'"id":{request_id}'.encode() in body, body
         connection.close()
@@ -135,11 +146,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cwd:  # no .env files from the checkout
         bench_startup(args.binary, cwd, 3)  # warm the page cache
         startup = bench_startup(args.binary, cwd, args.startups)
+        discover = bench_startup(args.binary, cwd, args.startups, modern=True)
         stdio, stdio_rss = bench_stdio_calls(args.binary, cwd, args.calls)
+        stdio_modern, _ = bench_stdio_calls(args.binary, cwd, args.calls, modern=True)
         http_calls, http_rss = bench_http_calls(args.binary, cwd, args.calls)
+        http_modern, _ = bench_http_calls(args.binary, cwd, args.calls, modern=True)
     print(summary("start -> initialize response (stdio)", startup, "ms"))
+    print(summary("start -> server/discover response (stdio)", discover, "ms"))
     print(summary("rlm_status round trip (stdio)", stdio, "ms"))
+    print(summary("rlm_status round trip (stdio, 2026-07-28)", stdio_modern, "ms"))
     print(summary("rlm_status round trip (streamable HTTP)", http_calls, "ms"))
+    print(summary("rlm_status round trip (HTTP, 2026-07-28)", http_modern, "ms"))
     print(f"{'idle RSS after initialize (stdio)':<42} {stdio_rss:8.1f} MB")
     print(f"{'idle RSS (streamable HTTP, no session)':<42} {http_rss:8.1f} MB")
 

@@ -65,6 +65,13 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a batch of sub-calls opens many at once; the client
+    # then retries the connect a second later, which would distort concurrency and latency measurements.
+    request_queue_size = 128
+    daemon_threads = True
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -899,7 +906,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0)
     args = parser.parse_args()
     STATE = State(args.api_key, args.latency_ms)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     STATE.base_url = f"http://127.0.0.1:{server.server_address[1]}"
 

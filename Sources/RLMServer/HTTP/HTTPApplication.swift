@@ -31,7 +31,8 @@ public struct HTTPApplication {
         switch config.transport {
         case .streamableHTTP, .stdio:
             let sessions = StreamableHTTPSessions(runtime: runtime, idleLimit: .seconds(config.workspaceIdleSeconds))
-            Self.mountStreamableHTTP(on: router, sessions: sessions, maxBody: maxBody)
+            Self.mountStreamableHTTP(on: router, sessions: sessions, modern: ModernHTTPEndpoint(dispatcher: ModernDispatcher(runtime: runtime)),
+                                     maxBody: maxBody)
             streamable = sessions
         case .sse:
             let sessions = LegacySSESessions(runtime: runtime)
@@ -52,9 +53,12 @@ public struct HTTPApplication {
         )
     }
 
-    private static func mountStreamableHTTP(on router: Router<BasicRequestContext>, sessions: StreamableHTTPSessions, maxBody: Int) {
+    private static func mountStreamableHTTP(on router: Router<BasicRequestContext>, sessions: StreamableHTTPSessions,
+                                            modern: ModernHTTPEndpoint, maxBody: Int) {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
+            // Both eras share the endpoint: 2026-07-28 requests are told apart by their shape, the rest is a session's.
+            if let response = await modern.respond(to: request, body: body) { return response }
             let response = await sessions.handle(MCP.HTTPRequest(
                 method: request.method.rawValue,
                 headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
@@ -69,8 +73,8 @@ public struct HTTPApplication {
     }
 
     private static func mountLegacySSE(on router: Router<BasicRequestContext>, sessions: LegacySSESessions, maxBody: Int) {
-        router.get("/sse") { _, _ in
-            let events = try await sessions.open()
+        router.get("/sse") { request, _ in
+            let events = try await sessions.open(authorization: request.headers[.authorization])
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform"],

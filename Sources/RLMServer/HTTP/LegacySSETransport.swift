@@ -62,10 +62,10 @@ actor LegacySSESessions {
     init(runtime: ServerRuntime) { self.runtime = runtime }
 
     /// Opens a session and returns the event stream to send to the client.
-    func open() async throws -> AsyncStream<Data> {
+    func open(authorization: String? = nil) async throws -> AsyncStream<Data> {
         let id = SessionIDs.make()
         let transport = LegacySSETransport(endpoint: "/messages?sessionId=\(id)", logger: runtime.logger)
-        let session = await MCPSession.make(runtime: runtime, id: id)
+        let session = await MCPSession.make(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization))
         try await session.server.start(transport: transport)
         entries[id] = Entry(session: session, transport: transport)
         transport.onClientGone { [weak self] in

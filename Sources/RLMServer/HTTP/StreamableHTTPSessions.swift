@@ -46,7 +46,8 @@ actor StreamableHTTPSessions {
     private func open(_ request: HTTPRequest) async -> HTTPResponse {
         let id = SessionIDs.make()
         let transport = StreamableHTTPSession(sessionID: id, logger: runtime.logger)
-        let session = await MCPSession.make(runtime: runtime, id: id)
+        let authorization = request.headers.first { $0.key.lowercased() == "authorization" }?.value
+        let session = await MCPSession.make(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization))
         do {
             try await session.server.start(transport: transport)
         } catch {

@@ -16,7 +16,8 @@ public struct MCPSession: Sendable {
         """
 
     /// Creates the session's server and registers its handlers; call `server.start(transport:)` next.
-    public static func make(runtime: ServerRuntime, id: String) async -> MCPSession {
+    /// `owner` is the workspace owner fingerprint of the client's bearer token ("" without one).
+    public static func make(runtime: ServerRuntime, id: String, owner: String = "") async -> MCPSession {
         let server = Server(
             name: "rlm-mcp",
             version: RLMVersion.current,
@@ -25,8 +26,10 @@ public struct MCPSession: Sendable {
             capabilities: .init(tools: .init(listChanged: false))
         )
         let calls = InFlightCalls()
-        let workspace = Workspace(provider: runtime.sandboxes)
+        // The session's default workspace: calls that name none use it, and it lives exactly as long as the session.
+        let workspace = await runtime.workspaces.create(owner: owner, pinned: true)
         let registry = runtime.registry
+        let detached = runtime.detachedWorkspace
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: registry.mcpTools)
         }
@@ -37,9 +40,9 @@ public struct MCPSession: Sendable {
                 // A client that went away cannot receive progress; the call itself goes on until cancelled.
                 try? await callServer?.notify(ProgressNotification.message(notification))
             }
-            let context = ToolContext(sessionID: id, workspace: workspace, progress: progress)
+            let caller = ToolCaller(sessionID: id, owner: owner, defaultWorkspace: workspace, detachedWorkspace: detached, progress: progress)
             return try await calls.run {
-                try await registry.call(name: params.name, arguments: params.arguments, context: context)
+                try await registry.call(name: params.name, arguments: params.arguments, caller: caller)
             }
         }
         await runtime.activity.sessionOpened()
@@ -51,7 +54,7 @@ public struct MCPSession: Sendable {
     public func close(runtime: ServerRuntime) async {
         await calls.cancelAll()
         await server.stop()
-        await workspace.close()
+        await runtime.workspaces.close(workspace)
         await runtime.activity.sessionClosed()
     }
 }

@@ -2,19 +2,33 @@ import Daytona
 import RLMConfig
 import Sandboxes
 
-/// The sandbox state one MCP session works in: created on first use, deleted when the session ends.
+/// The sandbox state behind one workspace handle: the sandbox is created on first use and deleted with the workspace
+/// (idle expiry, the end of the handshake-era session that owns it, or shutdown).
 public actor Workspace {
     private let provider: SandboxProvider
     private var sandbox: (any Sandbox)?
     private var closed = false
+    /// The signed `ws_…` handle clients pass back to continue here ("" for a workspace that is not registered).
+    public nonisolated let handle: String
+    /// The random id inside the handle: stable across replicas, so a remote backend can label its sandbox with it.
+    public nonisolated let id: String
+    /// The signed external reference the handle carries, if any (e.g. a remote sandbox id).
+    public nonisolated let reference: String?
 
-    init(provider: SandboxProvider) { self.provider = provider }
+    /// `closed: true` makes a stand-in that never starts a sandbox (for tools that only inspect a workspace).
+    public init(provider: SandboxProvider, handle: String = "", id: String = "", reference: String? = nil, closed: Bool = false) {
+        self.provider = provider
+        self.handle = handle
+        self.id = id
+        self.reference = reference
+        self.closed = closed
+    }
 
-    /// The session's sandbox, starting it on first use.
-    func sandbox() async throws(ToolError) -> any Sandbox {
-        guard !closed else { throw ToolError("this MCP session has ended; start a new one") }
+    /// The workspace's sandbox, starting it on first use.
+    public func sandbox() async throws(ToolError) -> any Sandbox {
+        guard !closed else { throw ToolError("this workspace has been closed (it expired or its MCP session ended); call again without `workspace` to get a new one") }
         if let sandbox { return sandbox }
-        let created = try await provider.makeSandbox()
+        let created = try await provider.makeSandbox(workspaceID: id.isEmpty ? nil : id)
         sandbox = created
         return created
     }
@@ -24,7 +38,7 @@ public actor Workspace {
         await sandbox?.status()
     }
 
-    func close() async {
+    public func close() async {
         closed = true
         await sandbox?.shutdown()
         if sandbox != nil { await provider.sandboxClosed() }
@@ -61,7 +75,7 @@ public actor SandboxProvider {
 
     /// A new sandbox of the configured backend; a Daytona sandbox starts being created at once, labelled with
     /// `workspaceID` (a fresh random id when none is given).
-    func makeSandbox(workspaceID: String? = nil) async throws(ToolError) -> any Sandbox {
+    public func makeSandbox(workspaceID: String? = nil) async throws(ToolError) -> any Sandbox {
         switch config.sandboxBackend {
         case .daytona:
             guard let daytona else {

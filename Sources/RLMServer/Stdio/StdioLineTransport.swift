@@ -26,12 +26,19 @@ public actor StdioLineTransport: Transport {
     /// Ids of requests read but not yet answered, so end of input can wait for their answers.
     private var unanswered: Set<String> = []
     private var drained: CheckedContinuation<Void, Never>?
+    /// Takes the lines another layer serves (2026-07-28 requests); set before `connect()`.
+    private var divert: (@Sendable (Data) async -> Bool)?
 
     public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, logger: Logger) {
         self.input = input
         self.output = output
         self.logger = logger
         (messages, continuation) = AsyncThrowingStream.makeStream()
+    }
+
+    /// Lines for which `divert` returns true are not passed to the SDK's server.
+    public func setDivert(_ divert: @escaping @Sendable (Data) async -> Bool) {
+        self.divert = divert
     }
 
     public func connect() async throws {
@@ -55,6 +62,7 @@ public actor StdioLineTransport: Transport {
             case let .cancelled(id): unanswered.remove(id)
             default: break
             }
+            if let divert, await divert(line) { continue }
             continuation.yield(line)
         }
         if !unanswered.isEmpty {

@@ -11,7 +11,13 @@ public struct StdioService: Service {
     public func run() async throws {
         let session = await MCPSession.make(runtime: runtime, id: "stdio")
         let server = session.server
-        try await server.start(transport: StdioLineTransport(logger: runtime.logger))
+        let transport = StdioLineTransport(logger: runtime.logger)
+        // 2026-07-28 requests are served statelessly beside the handshake-era session, on the same registry.
+        let router = ModernStdioRouter(dispatcher: ModernDispatcher(runtime: runtime)) { [weak transport] data in
+            try? await transport?.send(data)
+        }
+        await transport.setDivert { line in await router.take(line) }
+        try await server.start(transport: transport)
         runtime.logger.info("serving MCP over stdio")
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()

@@ -15,13 +15,17 @@ enum DiagnosticTools {
                 ("steps_completed", .integer(minimum: 0)),
                 ("progress_requested", .boolean()),
             ], required: ["steps_completed", "progress_requested"]),
-            annotations: .init(readOnlyHint: true, openWorldHint: false)
+            annotations: .init(readOnlyHint: true, openWorldHint: false),
+            // Lets the tests prove the Tasks extension end to end, as the long rlm_* runs use it.
+            longRunning: true
         ) { arguments, context in
             let steps = arguments.int("steps") ?? 5
             let interval = arguments.int("interval_ms") ?? 50
+            await context.log(.info, "diagnostic_progress: counting to \(steps)")
             for step in 1...steps {
                 try await Task.sleep(for: .milliseconds(interval))
                 await context.progress.report(Double(step), total: Double(steps), message: "step \(step)/\(steps)")
+                await context.log(.debug, "diagnostic_progress: step \(step)/\(steps)")
             }
             return ToolOutput(
                 text: "counted to \(steps)",

@@ -2,7 +2,7 @@ import Foundation
 import MCP
 import Sandboxes
 
-/// The six `sandbox_*` tools: direct use of the session's sandbox (Python REPLs, files, shell).
+/// The six `sandbox_*` tools: direct use of the workspace's sandbox (Python REPLs, files, shell).
 enum SandboxTools {
     static let all: [ToolDefinition] = [exec, execStateful, upload, download, files, shell]
 
@@ -34,7 +34,7 @@ enum SandboxTools {
     static let exec = ToolDefinition(
         name: "sandbox_exec",
         title: "Run Python in a fresh namespace",
-        description: "Run Python code in the session's sandbox, in a fresh namespace that is discarded afterwards (use "
+        description: "Run Python code in the workspace's sandbox, in a fresh namespace that is discarded afterwards (use "
             + "sandbox_exec_stateful to keep variables). `variables` become Python variables first. Files written to the working "
             + "directory stay for later calls. No network access. Returns stdout, stderr and any error with its traceback.",
         input: .object(properties: [
@@ -44,7 +44,8 @@ enum SandboxTools {
             ("max_output_chars", maxOutput),
         ], required: ["code"]),
         output: .object(properties: execOutput, required: execRequired),
-        annotations: .init(title: "Run Python (fresh namespace)", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false)
+        annotations: .init(title: "Run Python (fresh namespace)", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let result = try await run(arguments, namespace: .fresh, context: context)
         return output(result)
@@ -53,18 +54,19 @@ enum SandboxTools {
     static let execStateful = ToolDefinition(
         name: "sandbox_exec_stateful",
         title: "Run Python in a persistent REPL",
-        description: "Run Python code in a named REPL of the session's sandbox whose variables, imports and functions persist "
+        description: "Run Python code in a named REPL of the workspace's sandbox whose variables, imports and functions persist "
             + "between calls (like a notebook kernel). `session` names the REPL (default \"default\"); `reset: true` starts it "
             + "afresh before running. A timeout loses that REPL's variables.",
         input: .object(properties: [
             ("code", .string(description: "Python source to run", minLength: 1)),
-            ("session", .string(description: "Name of the REPL within this MCP session (default \"default\")", minLength: 1)),
+            ("session", .string(description: "Name of the REPL within the workspace (default \"default\")", minLength: 1)),
             ("reset", .boolean(description: "Discard the REPL's variables before running")),
             ("timeout_s", timeout),
             ("max_output_chars", maxOutput),
         ], required: ["code"]),
         output: .object(properties: execOutput + [("session", .string())], required: execRequired + ["session"]),
-        annotations: .init(title: "Run Python (persistent REPL)", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false)
+        annotations: .init(title: "Run Python (persistent REPL)", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let name = arguments.string("session") ?? "default"
         guard name.count <= 100, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
@@ -91,7 +93,8 @@ enum SandboxTools {
             ("content_base64", .string(description: "Binary content, base64-encoded")),
         ], required: ["path"]),
         output: .object(properties: [("path", .string()), ("size", .integer(minimum: 0))], required: ["path", "size"]),
-        annotations: .init(title: "Write a sandbox file", readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false)
+        annotations: .init(title: "Write a sandbox file", readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let path = arguments.string("path")!
         let data: Data
@@ -124,7 +127,8 @@ enum SandboxTools {
         output: .object(properties: [
             ("path", .string()), ("content", .string()), ("size", .integer(minimum: 0)), ("encoding", .string(oneOf: ["text", "base64"])),
         ], required: ["path", "content", "size", "encoding"]),
-        annotations: .init(title: "Read a sandbox file", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+        annotations: .init(title: "Read a sandbox file", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let path = arguments.string("path")!
         let encoding = arguments.string("encoding") ?? "text"
@@ -158,7 +162,8 @@ enum SandboxTools {
                 ("modified", .number(description: "Seconds since 1970")),
             ], required: ["name", "path", "is_dir", "size", "modified"]))),
         ], required: ["path", "entries"]),
-        annotations: .init(title: "List sandbox files", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+        annotations: .init(title: "List sandbox files", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let path = arguments.string("path") ?? "."
         let entries = try await sandboxCall { try await context.workspace.sandbox().listFiles(path: path, recursive: arguments.bool("recursive") ?? false) }
@@ -185,7 +190,8 @@ enum SandboxTools {
             ("stdout", .string()), ("stderr", .string()), ("exit_code", .integer()), ("duration_ms", .number(minimum: 0)),
             ("timed_out", .boolean()), ("truncated", .boolean()),
         ], required: ["stdout", "stderr", "exit_code", "duration_ms", "timed_out", "truncated"]),
-        annotations: .init(title: "Run a sandbox shell command", readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false)
+        annotations: .init(title: "Run a sandbox shell command", readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false),
+        usesWorkspace: true
     ) { arguments, context in
         let timeout = Duration.seconds(arguments.int("timeout_s") ?? defaultTimeout)
         let result = try await sandboxCall {

@@ -33,6 +33,7 @@ enum StatusTool {
         let llm_hint: String?
         let sandbox: SandboxState
         let activity: ServerActivity.Snapshot
+        let workspaces_open: Int
     }
 
     static let outputSchema: Schema = .object(properties: [
@@ -49,10 +50,10 @@ enum StatusTool {
         ("llm_hint", .nullable(.string(description: "What to set when no language model is configured"))),
         ("sandbox", .object(properties: [
             ("backend", .string(oneOf: ["local", "daytona"])),
-            ("state", .string(description: "This session's sandbox: not started, running or closed")),
+            ("state", .string(description: "The workspace's sandbox: not started, running or closed")),
             ("isolation", .string(description: "bubblewrap, unshare or none (unsafe) for the local backend")),
-            ("namespaces", .array(of: .string(), description: "This session's named REPLs")),
-            ("workers", .integer(description: "Live Python workers of this session, the warm spare included", minimum: 0)),
+            ("namespaces", .array(of: .string(), description: "The workspace's named REPLs")),
+            ("workers", .integer(description: "Live Python workers of the workspace, the warm spare included", minimum: 0)),
             ("live_sandboxes", .integer(description: "Sandboxes open across all sessions", minimum: 0)),
             ("sandbox_id", .nullable(.string(description: "Daytona: this session's sandbox id, once created"))),
             ("region", .nullable(.string(description: "Daytona: the sandbox's region (target)"))),
@@ -65,19 +66,25 @@ enum StatusTool {
             ("calls_rejected", .integer(minimum: 0)),
             ("sessions_open", .integer(minimum: 0)),
             ("sessions_total", .integer(minimum: 0)),
-        ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total"])),
-    ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity"])
+            ("runs_in_flight", .integer(minimum: 0)),
+            ("runs_total", .integer(minimum: 0)),
+        ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total",
+                      "runs_in_flight", "runs_total"])),
+        ("workspaces_open", .integer(description: "Workspaces alive in this server process", minimum: 0)),
+    ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity", "workspaces_open"])
 
-    static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, startedAt: ContinuousClock.Instant) -> ToolDefinition {
+    static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, workspaces: WorkspaceStore,
+                           startedAt: ContinuousClock.Instant) -> ToolDefinition {
         ToolDefinition(
             name: "rlm_status",
             title: "RLM server status",
             description: "Report the rlm-mcp server's version, supported MCP protocol versions, transport, configured root and sub models "
-                + "(and whether their credentials are present), sandbox backend and isolation, and call counters. Takes no arguments; "
-                + "secrets are never included.",
+                + "(and whether their credentials are present), sandbox backend and isolation, and call counters. With `workspace`, "
+                + "reports that workspace's sandbox (without one: the session's, for handshake-era clients). Secrets are never included.",
             input: .object(properties: []),
             output: outputSchema,
-            annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+            annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false),
+            workspace: .optional
         ) { _, context in
             let sandbox = await context.workspace.status()
             let isolation = await sandboxes.isolation
@@ -92,16 +99,17 @@ enum StatusTool {
                 sandbox_id: sandbox?.details["sandbox_id"],
                 region: sandbox?.details["region"]
             )
-            let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID)
+            let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
+                                          workspacesOpen: await workspaces.count)
             return ToolOutput(text: render(report), structured: report.value)
         }
     }
 
     static func makeReport(config: RLMConfig, activity: ServerActivity, sandbox: Report.SandboxState, startedAt: ContinuousClock.Instant,
-                           sessionID: String) async -> Report {
+                           sessionID: String, workspacesOpen: Int) async -> Report {
                 return Report(
             version: RLMVersion.current,
-            protocol_versions: .init(handshake: Version.supported.sorted(), modern: []),
+            protocol_versions: .init(handshake: Version.supported.sorted(), modern: ModernProtocol.supportedVersions),
             transport: config.transport.rawValue,
             session: sessionID,
             uptime_s: (startedAt.secondsAgo * 1000).rounded() / 1000,
@@ -109,14 +117,15 @@ enum StatusTool {
             llm_configured: config.llmConfigured,
             llm_hint: config.llmSetupHint,
             sandbox: sandbox,
-            activity: await activity.snapshot
+            activity: await activity.snapshot,
+            workspaces_open: workspacesOpen
         )
     }
 
     static func render(_ report: Report) -> String {
         var lines = [
             "rlm-mcp \(report.version) over \(report.transport), up \((report.uptime_s * 10).rounded() / 10) s",
-            "MCP protocol versions: \(report.protocol_versions.handshake.joined(separator: ", "))",
+            "MCP protocol versions: \((report.protocol_versions.handshake + report.protocol_versions.modern).joined(separator: ", "))",
             "models: root \(report.models.root), sub \(report.models.sub) — \(report.llm_configured ? "configured" : "NOT configured")",
         ]
         if let hint = report.llm_hint { lines.append("  \(hint)") }
@@ -126,7 +135,8 @@ enum StatusTool {
             + (box.sandbox_id.map { "; Daytona sandbox \($0)" } ?? "") + (box.region.map { " in region \($0)" } ?? ""))
         let a = report.activity
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
-            + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total")
+            + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total; "
+            + "RLM runs: \(a.runs_in_flight) in flight, \(a.runs_total) total; workspaces: \(report.workspaces_open) open")
         return lines.joined(separator: "\n")
     }
 }
@@ -156,7 +166,10 @@ extension StatusTool.Report {
                 "calls_rejected": .int(activity.calls_rejected),
                 "sessions_open": .int(activity.sessions_open),
                 "sessions_total": .int(activity.sessions_total),
+                "runs_in_flight": .int(activity.runs_in_flight),
+                "runs_total": .int(activity.runs_total),
             ],
+            "workspaces_open": .int(workspaces_open),
         ]
     }
 }

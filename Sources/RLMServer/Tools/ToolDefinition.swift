@@ -10,8 +10,14 @@ public struct ToolDefinition: Sendable {
     public let input: Schema
     public let output: Schema
     public let annotations: Tool.Annotations
+    /// Whether the registry resolves a `workspace` argument for this tool (see `WorkspaceUse`).
+    public let workspaceUse: WorkspaceUse
+    /// Runs long enough that 2026-07-28 clients declaring the Tasks extension get a task handle instead of waiting.
+    public let longRunning: Bool
     public let handler: Handler
 
+    /// `usesWorkspace: true` is `workspace: .required`: the registry adds an optional `workspace` argument and a
+    /// `workspace` result field, resolves the handle and hands the `Workspace` to the handler in `context.workspace`.
     public init(
         name: String,
         title: String,
@@ -19,14 +25,20 @@ public struct ToolDefinition: Sendable {
         input: Schema,
         output: Schema,
         annotations: Tool.Annotations = nil,
+        usesWorkspace: Bool = false,
+        workspace: WorkspaceUse? = nil,
+        longRunning: Bool = false,
         handler: @escaping Handler
     ) {
+        let use = workspace ?? (usesWorkspace ? .required : .none)
         self.name = name
         self.title = title
-        self.description = description
-        self.input = input
-        self.output = output
+        self.description = use == .required ? description + " " + WorkspaceUse.descriptionHint : description
+        self.input = use.augment(input: input)
+        self.output = use.augment(output: output)
         self.annotations = annotations
+        self.workspaceUse = use
+        self.longRunning = longRunning
         self.handler = handler
     }
 
@@ -80,16 +92,20 @@ public struct ToolError: Error, Sendable, CustomStringConvertible {
 
 /// Everything a handler may use besides its arguments.
 public struct ToolContext: Sendable {
-    /// The MCP session the call arrived on (an opaque id, and the transport's name).
+    /// The MCP session the call arrived on (an opaque id, and the transport's name); "stateless" for 2026-07-28 calls.
     public let sessionID: String
-    /// The session's sandbox state.
+    /// The sandbox state the call works in: the workspace its `workspace` argument names, a new one, or the
+    /// handshake-era session's default workspace.
     public let workspace: Workspace
     public let progress: ProgressReporter
+    /// `notifications/message` for this call, delivered only at or above the level the request asked for.
+    public let log: LogReporter
 
-    public init(sessionID: String, workspace: Workspace, progress: ProgressReporter) {
+    public init(sessionID: String, workspace: Workspace, progress: ProgressReporter, log: LogReporter = .none) {
         self.sessionID = sessionID
         self.workspace = workspace
         self.progress = progress
+        self.log = log
     }
 }
 
@@ -112,5 +128,74 @@ public struct ProgressReporter: Sendable {
     public func report(_ progress: Double, total: Double? = nil, message: String? = nil) async {
         guard let token else { return }
         await sink(.init(progressToken: token, progress: progress, total: total, message: message))
+    }
+}
+
+/// Sends `notifications/message` for the current request when (and only at the level) it asked for with
+/// `_meta["io.modelcontextprotocol/logLevel"]`; otherwise does nothing (2026-07-28 forbids unrequested log messages).
+public struct LogReporter: Sendable {
+    public typealias Sink = @Sendable (LogLevel, String) async -> Void
+
+    let threshold: LogLevel?
+    let sink: Sink
+
+    public init(threshold: LogLevel?, sink: @escaping Sink) {
+        self.threshold = threshold
+        self.sink = sink
+    }
+
+    public static let none = LogReporter(threshold: nil) { _, _ in }
+
+    public func callAsFunction(_ level: LogLevel, _ message: String) async {
+        guard let threshold, level.severity >= threshold.severity else { return }
+        await sink(level, message)
+    }
+}
+
+extension LogLevel {
+    /// RFC 5424 order, debug lowest.
+    var severity: Int {
+        switch self {
+        case .debug: 0
+        case .info: 1
+        case .notice: 2
+        case .warning: 3
+        case .error: 4
+        case .critical: 5
+        case .alert: 6
+        case .emergency: 7
+        }
+    }
+}
+
+/// How a tool relates to workspaces.
+public enum WorkspaceUse: Sendable, Equatable {
+    /// No `workspace` argument.
+    case none
+    /// Takes a `workspace` to inspect but never creates one (e.g. `rlm_status`); the result's `workspace` is null when
+    /// none was named.
+    case optional
+    /// Works in a workspace: the named one, else the session's default (handshake era) or a new one (2026-07-28).
+    case required
+
+    static let descriptionHint = "Returns `workspace`; pass it back in later calls to keep working in the same sandbox (files, REPLs)."
+
+    private static let argument: Schema = .string(
+        description: "Workspace handle (ws_…) from an earlier result, to continue in the same sandbox. Omit it to use "
+            + "the session's workspace (handshake-era clients) or to get a new one (MCP 2026-07-28).",
+        minLength: 4
+    )
+
+    func augment(input: Schema) -> Schema {
+        guard self != .none, case let .object(properties, required, description, closed) = input else { return input }
+        return .object(properties: properties + [("workspace", Self.argument)], required: required, description: description, closed: closed)
+    }
+
+    func augment(output: Schema) -> Schema {
+        guard self != .none, case let .object(properties, required, description, closed) = output else { return output }
+        let field: Schema = self == .required
+            ? .string(description: "The workspace this call ran in; pass it back to continue there")
+            : .nullable(.string(description: "The workspace reported on, when one was named"))
+        return .object(properties: properties + [("workspace", field)], required: required + ["workspace"], description: description, closed: closed)
     }
 }

@@ -89,7 +89,7 @@ public actor LocalSandbox: Sandbox {
     }
 
     /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`).
-    public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> (type: String, length: Int) {
+    public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable {
         let relative = try files.relative(path)
         let worker = try await namedWorker(namespace)
         return try await worker.loadContext(path: relative, kind: kind, name: variable, timeout: timeout)

@@ -260,6 +260,9 @@ class Worker:
 
     def _run(self, code: str) -> None:
         """Runs a block like a REPL cell: statements in order, and the value of a final bare expression is printed."""
+        # Registered so that tracebacks quote the failing line of the cell, as they would for a file.
+        import linecache
+        linecache.cache["<cell>"] = (len(code), None, code.splitlines(True), "<cell>")
         tree = ast.parse(code, filename="<cell>", mode="exec")
         last_expr = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):

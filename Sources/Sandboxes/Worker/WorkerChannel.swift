@@ -138,15 +138,16 @@ package actor WorkerChannel {
     }
 
     /// Loads a file from the working directory into a namespace variable.
-    package func loadContext(path: String, kind: String, name: String, timeout: Duration) async throws -> (type: String, length: Int) {
+    package func loadContext(path: String, kind: String, name: String, timeout: Duration) async throws -> LoadedVariable {
         let frame: [String: Any] = ["op": "load_context", "path": path, "kind": kind, "name": name]
         guard let loaded = try await roundTrip(frame, timeout: timeout, onSubCall: SubCall.unavailable) else {
             throw SandboxError.workerFailed("the Python worker died while loading \(path) (\(exitDescription ?? "unknown cause"))")
         }
         if let error = loaded.fields["error"] as? [String: Any] {
+            if error["type"] as? String == "FileNotFoundError" { throw SandboxError.notFound(path) }
             throw SandboxError.io("could not load \(path): \(error["type"] ?? "Error"): \(error["message"] ?? "")")
         }
-        return (loaded.string("type") ?? "?", loaded.fields["length"] as? Int ?? 0)
+        return LoadedVariable(type: loaded.string("type") ?? "?", length: loaded.fields["length"] as? Int ?? 0)
     }
 
     /// Sends `frame` with a fresh id and waits for the frame that answers it; nil when the worker died.

@@ -1,0 +1,52 @@
+/// Finds the code a model reply asks to run: fenced blocks tagged python, py or repl (or untagged), in order.
+enum CodeBlocks {
+    static let runnableTags: Set<String> = ["python", "py", "python3", "repl", ""]
+
+    static func extract(from reply: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]?
+        var fence = ""
+        var skippingFence: String?
+        for line in reply.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if let skipping = skippingFence {
+                if trimmed == skipping { skippingFence = nil }
+            } else if var lines = current {
+                if trimmed == fence {
+                    let code = lines.joined(separator: "\n")
+                    if !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { blocks.append(code) }
+                    current = nil
+                } else {
+                    lines.append(line)
+                    current = lines
+                }
+            } else if trimmed.hasPrefix("```") {
+                let ticks = trimmed.prefix { $0 == "`" }
+                let tag = trimmed.dropFirst(ticks.count).trimmingCharacters(in: .whitespaces).lowercased()
+                // Other languages (bash, json, text) are shown to the model as examples, not run.
+                if runnableTags.contains(tag) {
+                    fence = String(ticks)
+                    current = []
+                } else {
+                    skippingFence = String(ticks)
+                }
+            }
+        }
+        return blocks
+    }
+
+    /// A paper-style `FINAL(answer)` written as plain text outside any code block, or nil.
+    static func plainTextFinal(in reply: String) -> String? {
+        guard let start = reply.range(of: "FINAL("), let end = reply.range(of: ")", options: .backwards),
+              start.upperBound <= end.lowerBound
+        else { return nil }
+        let before = reply[..<start.lowerBound]
+        // Only at the start of a line: "the FINAL(x) function" in prose is not an answer.
+        guard before.isEmpty || before.hasSuffix("\n") else { return nil }
+        var answer = reply[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+        if answer.count >= 2, let first = answer.first, first == answer.last, first == "\"" || first == "'" {
+            answer = String(answer.dropFirst().dropLast())
+        }
+        return answer
+    }
+}

@@ -1,0 +1,82 @@
+import Sandboxes
+
+/// How the output of a reply's code blocks is shown to the root model.
+enum Observation {
+    static func render(_ runs: [CodeRun], skipped: Int) -> String {
+        var parts: [String] = []
+        for (index, run) in runs.enumerated() {
+            var lines: [String] = []
+            if runs.count > 1 { lines.append("Block \(index + 1) of \(runs.count + skipped):") }
+            if !run.stdout.isEmpty { lines.append("stdout:\n" + fenced(run.stdout)) }
+            if !run.stderr.isEmpty { lines.append("stderr:\n" + fenced(run.stderr)) }
+            if let error = run.error { lines.append("error:\n" + fenced(error)) }
+            if run.stdout.isEmpty && run.stderr.isEmpty && run.error == nil {
+                lines.append(run.submitted ? "(SUBMIT was called)" : "(no output: print() what you want to see)")
+            }
+            parts.append(lines.joined(separator: "\n"))
+        }
+        if runs.contains(where: { $0.error.map { $0.hasPrefix("Timeout") || $0.hasPrefix("WorkerDied") } ?? false }) {
+            parts.append("The worker running your code was stopped, so your variables are gone; the next block starts in a fresh "
+                + "worker where `context` is loaded again.")
+        }
+        if skipped > 0 {
+            parts.append("The \(skipped) block\(skipped == 1 ? "" : "s") after the failing one did not run.")
+        }
+        return parts.joined(separator: "\n\n")
+    }
+
+    static func describe(_ failure: ExecResult.Failure) -> String {
+        failure.traceback.isEmpty ? "\(failure.type): \(failure.message)" : failure.traceback.trimmingCharacters(in: .newlines)
+    }
+
+    private static func fenced(_ text: String) -> String {
+        "```\n" + text.trimmingCharacters(in: .newlines) + "\n```"
+    }
+}
+
+/// What the root model is told about an inline context: type, size, a preview and chunking advice.
+enum ContextDescription {
+    static let previewChars = 500
+
+    static func text(_ text: String, promptChars: Int) -> String {
+        let lines = text.reduce(into: 1) { count, character in if character == "\n" { count += 1 } }
+        let preview = String(text.prefix(previewChars))
+        return """
+            `context` is a str of \(text.count) characters (about \(ModelWindows.estimatedTokens(text)) tokens) in \(lines) lines. \
+            Its first \(preview.count) characters:
+            ```
+            \(preview)
+            ```
+            \(chunking(total: text.count, promptChars: promptChars))
+            """
+    }
+
+    static func json(_ value: JSONValue, promptChars: Int) -> String {
+        let size = value.displayText.count
+        let shape: String = switch value {
+        case let .object(members):
+            "a dict with \(members.count) keys (first keys: \(members.keys.sorted().prefix(12).map { "\"\($0)\"" }.joined(separator: ", ")))"
+        case let .array(items):
+            "a list of \(items.count) items"
+        case .string: "a str"
+        default: "a JSON scalar"
+        }
+        return """
+            `context` is \(shape), \(size) characters as JSON. Its JSON starts with:
+            ```
+            \(value.displayText.prefix(previewChars))
+            ```
+            \(chunking(total: size, promptChars: promptChars))
+            """
+    }
+
+    static func chunking(total: Int, promptChars: Int) -> String {
+        if total <= promptChars / 2 {
+            return "It fits in one sub-call prompt (up to about \(promptChars) characters), but print only what you need to see."
+        }
+        let chunk = promptChars / 2
+        let count = (total + chunk - 1) / chunk
+        return "One sub-call prompt holds about \(promptChars) characters: split it into about \(count) chunks of ≤ \(chunk) "
+            + "characters and query them with llm_query_batched."
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import LanguageModels
+import Sandboxes
+
+/// One run's state while it iterates: its conversation with the root model, its namespace in the sandbox and the
+/// steps recorded so far (kept here so a run ended by its deadline still returns its trajectory).
+actor RunFrame {
+    nonisolated let engine: RLMEngine
+    nonisolated let request: RunRequest
+    nonisolated let depth: Int
+    nonisolated let ledger: RunLedger
+    nonisolated let sandbox: SandboxHandle
+    nonisolated let check: SubmissionCheck?
+    nonisolated let progress: RLMEngine.Progress?
+    nonisolated let runID = RunIDs.make()
+    /// Every run has a namespace (a worker) of its own, so concurrent runs and child runs never share variables.
+    nonisolated var namespace: String { "rlm:\(runID)" }
+
+    private let startedAt = ContinuousClock.now
+    private var steps: [Step] = []
+    private var iterations = 0
+    private var contextLoad: Task<LoadedVariable, Error>?
+    /// Where `context` was loaded from, to load it again into a fresh worker.
+    private var contextFile: (path: String, kind: String)?
+    private var variablesSent = false
+    /// The namespace's worker died (a timeout, a memory limit); the next code block gets a fresh one with `context` again.
+    private var namespaceLost = false
+
+    init(engine: RLMEngine, request: RunRequest, depth: Int, ledger: RunLedger, sandbox: SandboxHandle, check: SubmissionCheck?,
+         progress: RLMEngine.Progress?) {
+        self.engine = engine
+        self.request = request
+        self.depth = depth
+        self.ledger = ledger
+        self.sandbox = sandbox
+        self.check = check
+        self.progress = progress
+    }
+
+    // MARK: - The loop
+
+    func iterate() async throws -> RunResult {
+        let limits = request.limits
+        startLoadingContext()
+        let shape: String
+        do {
+            shape = try await contextShape()
+        } catch let error as SandboxError {
+            switch error {
+            case .notFound, .invalidPath: throw RunInputError(message: "context_path: \(error)")
+            default: return try await sandboxFailure(error)
+            }
+        } catch {
+            return try await sandboxFailure(error)
+        }
+        var messages = [
+            ChatMessage(.system, engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
+                                                        subPromptChars: engine.windows.promptChars(of: request.models.sub),
+                                                        instructions: request.instructions)),
+            ChatMessage(.user, "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."),
+        ]
+        for iteration in 1...limits.maxIterations {
+            if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
+            await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): asking the root model")
+            let reply: ChatResponse
+            switch try await askRoot(messages) {
+            case let .success(response): reply = response
+            case let .failure(ending): return ending.result
+            }
+            iterations = iteration
+            messages.append(ChatMessage(.assistant, reply.text))
+            var step = Step(iteration: iteration, reply: reply.text, model: reply.model, inputTokens: reply.usage.inputTokens,
+                            outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0)
+            let stepStarted = ContinuousClock.now
+            let blocks = CodeBlocks.extract(from: reply.text)
+            var submission: [String: JSONValue]?
+            var observation: String
+            if blocks.isEmpty {
+                if let final = CodeBlocks.plainTextFinal(in: reply.text) {
+                    submission = ["answer": .string(final)]
+                    observation = ""
+                } else {
+                    observation = "Your reply had no ```python code block, so nothing ran. Write code in a ```python block; "
+                        + "finish by calling SUBMIT(answer=...) inside one."
+                }
+            } else {
+                await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): running code")
+                do {
+                    let (runs, submitted, skipped) = try await runBlocks(blocks)
+                    step.blocks = runs
+                    submission = submitted
+                    observation = Observation.render(runs, skipped: skipped)
+                } catch {
+                    step.durationMS = stepStarted.millisecondsAgo
+                    steps.append(step)
+                    return try await sandboxFailure(error)
+                }
+            }
+            if let fields = submission {
+                switch try await verdict(on: fields) {
+                case let .accept(extra):
+                    step.durationMS = stepStarted.millisecondsAgo
+                    steps.append(step)
+                    return await finish(.submitted, submitted: fields.merging(extra) { _, new in new })
+                case let .reject(feedback):
+                    step.feedback = feedback
+                    observation = observation.isEmpty ? feedback : "\(observation)\n\n\(feedback)"
+                }
+            } else if blocks.isEmpty {
+                step.feedback = observation
+            }
+            step.durationMS = stepStarted.millisecondsAgo
+            steps.append(step)
+            if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
+            messages.append(ChatMessage(.user, observation + "\n\n" + (await statusLine(after: iteration))))
+        }
+        return try await fallback(messages)
+    }
+
+    /// Runs a reply's code blocks in order in the run's namespace, stopping at a submission or at the first error
+    /// (later blocks usually depend on the failed one).
+    private func runBlocks(_ blocks: [String]) async throws -> (runs: [CodeRun], submitted: [String: JSONValue]?, skipped: Int) {
+        let sandbox = try await sandbox.get()
+        _ = try await contextLoad?.value
+        if namespaceLost { try await reload(into: sandbox) }
+        let log = SubCallLog()
+        let broker = SubCallBroker(engine: engine, frame: self, log: log)
+        var runs: [CodeRun] = []
+        for (index, code) in blocks.enumerated() {
+            let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
+            let result: ExecResult
+            do {
+                result = try await sandbox.execute(ExecRequest(
+                    code: code, namespace: .named(namespace), variablesJSON: pendingVariables(), timeout: timeout,
+                    maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
+                ))
+            } catch let SandboxError.workerFailed(message) {
+                // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
+                result = ExecResult(stdout: "", stderr: "", error: .init(type: "WorkerDied", message: message, traceback: ""),
+                                    submittedJSON: nil, truncated: false, durationMS: 0)
+            }
+            if let error = result.error, error.type == "Timeout" || error.type == "WorkerDied" { namespaceLost = true }
+            let submitted = result.submittedJSON.flatMap(JSONValue.parse).flatMap { value -> [String: JSONValue]? in
+                if case let .object(fields) = value { return fields }
+                return nil
+            }
+            runs.append(CodeRun(
+                code: code, stdout: result.stdout, stderr: result.stderr, error: result.error.map(Observation.describe),
+                submitted: submitted != nil, truncated: result.truncated, durationMS: result.durationMS, subCalls: await log.drain()
+            ))
+            if let submitted { return (runs, submitted, blocks.count - index - 1) }
+            if result.error != nil { return (runs, nil, blocks.count - index - 1) }
+        }
+        return (runs, nil, 0)
+    }
+
+    /// Gives a fresh worker what the lost one had at the start: `context` and the run's variables.
+    private func reload(into sandbox: any Sandbox) async throws {
+        namespaceLost = false
+        variablesSent = false
+        if let file = contextFile {
+            _ = try await sandbox.loadVariable("context", fromFile: file.path, kind: file.kind, namespace: namespace, timeout: request.limits.execTimeout)
+        }
+    }
+
+    /// The run's extra variables, sent with the first execution only.
+    private func pendingVariables() -> Data? {
+        guard !variablesSent else { return nil }
+        variablesSent = true
+        var variables = request.variables
+        if request.context == .none { variables["context"] = JSONValue.null }
+        return variables.isEmpty ? nil : try? JSONEncoder().encode(variables)
+    }
+
+    private func verdict(on fields: [String: JSONValue]) async throws -> SubmissionVerdict {
+        guard let check else { return .accept(fields: [:]) }
+        return try await check(fields, try await sandbox.get())
+    }
+
+    /// Out of iterations: one last call asks the root model for its best answer from what it has seen.
+    private func fallback(_ messages: [ChatMessage]) async throws -> RunResult {
+        await progress?(request.limits.maxIterations, request.limits.maxIterations, "out of iterations: asking for a final answer")
+        let ask = messages + [ChatMessage(.user, """
+            You have used all \(request.limits.maxIterations) iterations. Do not write code. Reply now with your best final \
+            answer to the task, as plain text, based only on what the code output has shown; say what is uncertain.
+            """)]
+        switch try await askRoot(ask) {
+        case let .success(response): return await finish(.fallback, answer: .string(response.text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        case let .failure(ending): return ending.result
+        }
+    }
+
+    /// One root-model call; a spent budget or a failed call becomes the run's ending.
+    private func askRoot(_ messages: [ChatMessage]) async throws -> Result<ChatResponse, RunEnding> {
+        do {
+            try await ledger.reserve(1)
+        } catch {
+            return .failure(RunEnding(result: await finish(.budgetExceeded, message: error.message)))
+        }
+        do {
+            let response = try await engine.rootModel.complete(ChatRequest(
+                model: request.models.root, messages: messages, maxTokens: 4096, modelSource: request.models.rootSource
+            ))
+            await ledger.record(response)
+            return .success(response)
+        } catch {
+            try Task.checkCancellation()
+            return .failure(RunEnding(result: await finish(.error, message: "the root model call failed: \(error.description)")))
+        }
+    }
+
+    private func sandboxFailure(_ error: Error) async throws -> RunResult {
+        try Task.checkCancellation()
+        if error is CancellationError { throw error }
+        return await finish(.error, message: "the sandbox failed: \(error)")
+    }
+
+    private func statusLine(after iteration: Int) async -> String {
+        let left = request.limits.maxIterations - iteration
+        let seconds = Int(await ledger.remainingTime.seconds)
+        return "[iteration \(iteration + 1) of \(request.limits.maxIterations) next · \(await ledger.callsLeft) LLM calls and \(seconds) s left] "
+            + (left == 1 ? "This is your last iteration: SUBMIT your best verified answer now." : "Continue, or SUBMIT(answer=...) once the output supports it.")
+    }
+
+    // MARK: - Context
+
+    private func startLoadingContext() {
+        let request = request, sandbox = sandbox, namespace = namespace, runID = runID
+        Task { await sandbox.prefetch() }
+        // Inline contexts travel as one file upload, then load into the namespace; a sandbox file only loads.
+        let file: (path: String, upload: Data?, kind: String)
+        switch request.context {
+        case .none:
+            return
+        case let .text(text):
+            file = (".rlm/\(runID)-context.txt", Data(text.utf8), "text")
+        case let .json(value):
+            file = (".rlm/\(runID)-context.json", (try? JSONEncoder().encode(value)) ?? Data("null".utf8), "json")
+        case let .sandboxFile(path):
+            file = (path, nil, path.lowercased().hasSuffix(".json") ? "json" : "text")
+        }
+        let timeout = request.limits.execTimeout
+        contextFile = (file.path, file.kind)
+        contextLoad = Task {
+            let box = try await sandbox.get()
+            if let data = file.upload { _ = try await box.uploadFile(path: file.path, data: data) }
+            return try await box.loadVariable("context", fromFile: file.path, kind: file.kind, namespace: namespace, timeout: timeout)
+        }
+    }
+
+    /// What the root model is told about `context`: its type, size, a preview and how to chunk it — never the context.
+    private func contextShape() async throws -> String {
+        let promptChars = engine.windows.promptChars(of: request.models.sub)
+        switch request.context {
+        case .none:
+            return "No context was given (`context` is None): solve the task with code and sub-calls."
+        case let .text(text):
+            return ContextDescription.text(text, promptChars: promptChars)
+        case let .json(value):
+            return ContextDescription.json(value, promptChars: promptChars)
+        case let .sandboxFile(path):
+            let loaded = try await contextLoad!.value
+            return "`context` was loaded from the sandbox file \(path): a \(loaded.type) of length \(loaded.length). "
+                + "Look at it with code before planning."
+        }
+    }
+
+    // MARK: - Ending
+
+    func finish(_ status: RunStatus, answer: JSONValue? = nil, submitted: [String: JSONValue]? = nil, message: String? = nil) async -> RunResult {
+        RunResult(
+            runID: runID, status: status, answer: answer ?? submitted.map(Self.answer(from:)), submitted: submitted, message: message,
+            iterations: iterations, llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: startedAt.millisecondsAgo,
+            trajectory: steps
+        )
+    }
+
+    /// The `answer` field, else the only field, else every field.
+    static func answer(from fields: [String: JSONValue]) -> JSONValue {
+        if let answer = fields["answer"] { return answer }
+        if fields.count == 1, let only = fields.values.first { return only }
+        return .object(fields)
+    }
+
+    /// Frees the run's namespace (its worker) in the sandbox, if the run got that far.
+    func release() async {
+        contextLoad?.cancel()
+        if let sandbox = await sandbox.acquired { await sandbox.resetNamespace(namespace) }
+    }
+}
+
+/// A run that ended early, carried out of a helper.
+struct RunEnding: Error {
+    let result: RunResult
+}
+
+/// Run ids: `run_` and 48 random bits in hex, enough to tell runs apart in logs and trajectories.
+enum RunIDs {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bits = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF
+        let hex = String(bits, radix: 16)
+        return "run_" + String(repeating: "0", count: 12 - hex.count) + hex
+    }
+}

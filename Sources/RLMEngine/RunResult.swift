@@ -1,0 +1,122 @@
+import Foundation
+
+/// How a run ended.
+public enum RunStatus: String, Sendable, Codable {
+    /// The code called `SUBMIT` (or `FINAL`) and the submission was accepted.
+    case submitted
+    /// Out of iterations: the answer is the root model's best final answer from what it had seen.
+    case fallback
+    /// A budget (LLM calls, tokens, wall clock) ran out before an answer was submitted.
+    case budgetExceeded = "budget_exceeded"
+    /// A model or the sandbox failed in a way the run could not recover from; `message` says what to fix.
+    case error
+}
+
+/// Everything a run produced: the answer, how it ended, what it cost and, step by step, how it got there.
+public struct RunResult: Sendable, Encodable {
+    public var runID: String
+    public var status: RunStatus
+    /// The submitted `answer` field (or the only field, or all fields), or the fallback text; nil when none.
+    public var answer: JSONValue?
+    /// Every field given to `SUBMIT`, when the run submitted.
+    public var submitted: [String: JSONValue]?
+    /// Why the run ended without a submitted answer (the budget, the error), worded for the user.
+    public var message: String?
+    public var iterations: Int
+    public var llmCalls: Int
+    public var usage: Usage
+    public var durationMS: Double
+    public var trajectory: [Step]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", status, answer, submitted, message, iterations, llmCalls = "llm_calls", usage
+        case durationMS = "duration_ms", trajectory
+    }
+}
+
+/// Tokens and calls per model, and their totals.
+public struct Usage: Sendable, Encodable, Equatable {
+    public struct ModelUsage: Sendable, Encodable, Equatable {
+        public var calls: Int
+        public var inputTokens: Int
+        public var outputTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case calls, inputTokens = "input_tokens", outputTokens = "output_tokens"
+        }
+    }
+
+    public var models: [String: ModelUsage] = [:]
+
+    public var totalTokens: Int { models.values.reduce(0) { $0 + $1.inputTokens + $1.outputTokens } }
+    public var calls: Int { models.values.reduce(0) { $0 + $1.calls } }
+
+    mutating func add(model: String, input: Int, output: Int) {
+        models[model, default: ModelUsage(calls: 0, inputTokens: 0, outputTokens: 0)].calls += 1
+        models[model]!.inputTokens += input
+        models[model]!.outputTokens += output
+    }
+
+    enum CodingKeys: String, CodingKey { case models, totalTokens = "total_tokens" }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(models, forKey: .models)
+        try container.encode(totalTokens, forKey: .totalTokens)
+    }
+}
+
+/// One iteration: the root model's reply, the code it ran and what came back.
+public struct Step: Sendable, Encodable {
+    public var iteration: Int
+    public var reply: String
+    public var model: String
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var latencyMS: Double
+    public var blocks: [CodeRun]
+    /// What the engine told the model after the code ran (a rejected submission, a missing code block).
+    public var feedback: String?
+    public var durationMS: Double
+
+    enum CodingKeys: String, CodingKey {
+        case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
+        case blocks, feedback, durationMS = "duration_ms"
+    }
+}
+
+/// One code block's execution and the sub-calls it made.
+public struct CodeRun: Sendable, Encodable {
+    public var code: String
+    public var stdout: String
+    public var stderr: String
+    public var error: String?
+    public var submitted: Bool
+    public var truncated: Bool
+    public var durationMS: Double
+    public var subCalls: [SubCallRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case code, stdout, stderr, error, submitted, truncated, durationMS = "duration_ms", subCalls = "sub_calls"
+    }
+}
+
+/// One `llm_query` (one prompt of a batch counts as one) or `rlm_query` made by the code.
+public struct SubCallRecord: Sendable, Encodable {
+    public var kind: String
+    public var model: String
+    public var promptChars: Int
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var latencyMS: Double
+    public var error: String?
+    /// For `rlm_query` runs: the child run's id, status and iterations.
+    public var childRunID: String?
+    public var childStatus: RunStatus?
+    public var childIterations: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, model, promptChars = "prompt_chars", inputTokens = "input_tokens", outputTokens = "output_tokens"
+        case latencyMS = "latency_ms", error, childRunID = "child_run_id", childStatus = "child_status", childIterations = "child_iterations"
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCP
+import NIOCore
+
+/// The 2026-07-28 face of `/mcp`: picks out modern requests by their shape (per-request `_meta`, `server/discover`,
+/// or a modern `MCP-Protocol-Version` without a session), checks the mirrored headers against the body, and answers
+/// each POST on its own — JSON for quick methods, an SSE stream scoped to the request for `tools/call` so progress and
+/// log messages travel with it and closing it cancels the call. Everything else returns nil and goes to the
+/// handshake-era session map unchanged.
+struct ModernHTTPEndpoint: Sendable {
+    let dispatcher: ModernDispatcher
+
+    /// How often an idle `tools/call` stream gets an SSE comment, so that a client that went away is noticed (and its
+    /// call cancelled) even when the tool reports no progress.
+    static let keepAliveInterval = Duration.milliseconds(250)
+
+    func respond(to request: Request, body: ByteBuffer) async -> Response? {
+        let sessionID = request.headers[HTTPField.Name("Mcp-Session-Id")!]
+        let versionHeader = request.headers[HTTPField.Name("MCP-Protocol-Version")!]
+        let modernHeader = versionHeader.map { !Version.supported.contains($0) } ?? false
+        switch request.method {
+        case .get, .delete:
+            // Sessions and the GET stream belong to the handshake era; without a session there is nothing to serve.
+            guard sessionID == nil else { return nil }
+            return Self.json(status: 405, ModernProtocol.response(id: nil, error: .invalidRequest(
+                "Method Not Allowed: MCP \(ModernProtocol.version) uses POST only (no GET stream, no sessions to DELETE); "
+                + "handshake-era clients open a session with an initialize POST first")), extra: [.allow: "POST"])
+        case .post:
+            break
+        default:
+            return nil
+        }
+        let bytes = Data(buffer: body)
+        guard ModernProtocol.mayBeModern(bytes) || (sessionID == nil && modernHeader), let message = ModernProtocol.object(bytes) else { return nil }
+        let isRequest = message["id"] != nil && message["method"] != nil
+        guard ModernProtocol.isModernRequest(message) || (sessionID == nil && modernHeader) else { return nil }
+        guard isRequest else {
+            // 2026-07-28 defines no client notifications over HTTP (closing a stream is the cancellation): accept, ignore.
+            return Response(status: .accepted)
+        }
+        let parsed: ModernRequest
+        do {
+            try Self.checkHeaders(request.headers, against: message)
+            parsed = try dispatcher.parse(message)
+        } catch {
+            return Self.json(status: error.httpStatus, ModernProtocol.response(id: message["id"], error: error))
+        }
+        let owner = dispatcher.runtime.workspaceOwner(authorization: request.headers[.authorization])
+        guard parsed.method == "tools/call", !dispatcher.runsAsTask(parsed) else {
+            let reply = await dispatcher.reply(parsed, owner: owner) { _ in }
+            return Self.json(status: reply?.status ?? 200, reply?.data ?? Data())
+        }
+        return stream(parsed, owner: owner)
+    }
+
+    /// Answers a tool call with an SSE stream: its notifications, then its response; the stream ending early cancels it.
+    private func stream(_ request: ModernRequest, owner: String) -> Response {
+        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let gate = NotificationGate { data in continuation.yield(ByteBuffer(bytes: SSE.event(data))) }
+        let dispatcher = dispatcher
+        let work = Task {
+            let response = await dispatcher.handle(request, owner: owner) { await gate.send($0) }
+            await gate.close(final: response)
+            continuation.finish()
+        }
+        let keepAlive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.keepAliveInterval)
+                continuation.yield(ByteBuffer(string: ":\n\n"))
+            }
+        }
+        continuation.onTermination = { reason in
+            keepAlive.cancel()
+            // The client closed the stream before the response: that is how 2026-07-28 HTTP clients cancel.
+            if case .cancelled = reason { work.cancel() }
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            body: ResponseBody(asyncSequence: events)
+        )
+    }
+
+    /// The streamable-HTTP binding mirrors body fields into headers; a mismatch (or a missing header) is -32020, so that
+    /// nothing routing on the headers can be told one thing while the server does another.
+    static func checkHeaders(_ headers: HTTPFields, against message: [String: Value]) throws(RPCError) {
+        let meta = message["params"]?.objectValue?["_meta"]?.objectValue
+        // Without a version string in the body there is nothing to compare: the body check names the missing field.
+        if let bodyVersion = meta?[ModernProtocol.Meta.protocolVersion]?.stringValue {
+            guard let version = headers[HTTPField.Name("MCP-Protocol-Version")!] else {
+                throw .headerMismatch("the MCP-Protocol-Version header is required (it must repeat params._meta[\"\(ModernProtocol.Meta.protocolVersion)\"])")
+            }
+            guard version == bodyVersion else {
+                throw .headerMismatch("MCP-Protocol-Version header value '\(version)' does not match body value '\(bodyVersion)'")
+            }
+        }
+        let method = message["method"]?.stringValue ?? ""
+        guard let methodHeader = headers[HTTPField.Name("Mcp-Method")!] else {
+            throw .headerMismatch("the Mcp-Method header is required (it must repeat the request's method, \"\(method)\")")
+        }
+        guard methodHeader == method else {
+            throw .headerMismatch("Mcp-Method header value '\(methodHeader)' does not match body value '\(method)'")
+        }
+        // Only for methods served here: for the others, "method not found" is the more useful answer.
+        guard ModernProtocol.methodsServed.contains(method), let field = ModernProtocol.nameBearing[method] else { return }
+        let bodyName = message["params"]?.objectValue?[field]?.stringValue ?? ""
+        guard let rawName = headers[HTTPField.Name("Mcp-Name")!] else {
+            throw .headerMismatch("the Mcp-Name header is required for \(method) (it must repeat params.\(field), \"\(bodyName)\")")
+        }
+        guard let name = decodeHeaderValue(rawName) else {
+            throw .headerMismatch("Mcp-Name header value is not valid: a =?base64?…?= value must hold base64-encoded UTF-8")
+        }
+        guard name == bodyName else {
+            throw .headerMismatch("Mcp-Name header value '\(name)' does not match body value '\(bodyName)'")
+        }
+    }
+
+    /// A header value, decoded from the `=?base64?…?=` form when it uses it.
+    static func decodeHeaderValue(_ raw: String) -> String? {
+        guard raw.hasPrefix("=?base64?"), raw.hasSuffix("?="), raw.count >= 11 else { return raw }
+        let encoded = raw.dropFirst("=?base64?".count).dropLast(2)
+        guard let data = Data(base64Encoded: String(encoded)) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    private static func json(status: Int, _ body: Data, extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""RLM engine benchmarks (stdlib only) against a release build, over MCP stdio, with the scripted fake LLM:
+
+    swift build -c release --product rlm-mcp && python3 scripts/bench/engine.py
+
+- the 3-call needle task (2 root calls + 1 llm_query) at 0 ms (back to back, and paced) and 250 ms model latency:
+  engine overhead is the client-observed run time minus calls x latency (the fake's own request handling is counted
+  against us);
+- 32 llm_query_batched sub-calls at 250 ms latency: the code block's duration, at RLM_SUB_CONCURRENCY=16 (default)
+  and 32;
+- peak RSS of the server and its workers during the runs.
+Runs are repeated in one session (warm sandbox, as an MCP client sees it after its first call); medians reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sandbox import ROOT, StdioClient, tree_rss_mb  # noqa: E402
+
+FAKE = ROOT / "scripts" / "fakes" / "fake_llm.py"
+CONTEXT = "\n".join(f"record {i:04d}: the quick brown fox {'NEEDLE' if i % 31 == 5 else 'hay'}" for i in range(600))
+
+
+def reply(text: str, latency: float) -> dict:
+    return {"text": text, "delay_s": latency}
+
+
+def needle_script(latency: float) -> dict:
+    return {
+        "models": {"gpt-4o-mini": "sub"},
+        "root": {"replies": [
+            reply("```python\nhits = [l for l in context.splitlines() if 'NEEDLE' in l]\nv = llm_query('needle? ' + hits[0])\nprint(len(hits), v)\n```", latency),
+            reply("```python\nSUBMIT(answer=len(hits))\n```", latency),
+        ]},
+        "sub": {"default": reply("yes", latency)},
+    }
+
+
+def batch_script(latency: float) -> dict:
+    return {
+        "models": {"gpt-4o-mini": "sub"},
+        "root": {"replies": [
+            reply("```python\nanswers = llm_query_batched([f'part {i}' for i in range(32)])\nSUBMIT(answer=len(answers))\n```", 0),
+        ]},
+        "sub": {"default": reply("ok", latency)},
+    }
+
+
+def post(url: str, body: dict) -> None:
+    urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")).read()
+
+
+class PeakRSS:
+    """Samples the RSS of a process tree every 5 ms in the background."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self.running = pid, 0.0, True
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            time.sleep(0.005)
+
+    def stop(self) -> float:
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "rlm-mcp"))
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    fake = subprocess.Popen([sys.executable, str(FAKE), "--port", "0"], stdout=subprocess.PIPE, text=True)
+    url = fake.stdout.readline().split()[-1]
+    try:
+        for concurrency in ("16", "32"):
+            env = {"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-bench", "RLM_SUB_CONCURRENCY": concurrency}
+            with tempfile.TemporaryDirectory() as cwd:
+                client = StdioClient(args.binary, cwd, env)
+                peak = PeakRSS(client.process.pid)
+                client.tool("sandbox_exec", code="print(1)")  # the session's sandbox exists, as after any first call
+                if concurrency == "16":
+                    # Back to back, each run waits for the isolated worker the previous run's hand-over started; paced
+                    # runs find it ready, as runs separated by any real model latency do.
+                    for latency, gap, label in ((0.0, 0.0, "back to back"), (0.0, 0.3, "paced 0.3 s apart"), (0.25, 0.0, "back to back")):
+                        totals = []
+                        for _ in range(args.runs if latency == 0 else max(5, args.runs // 3)):
+                            time.sleep(gap)
+                            post(url + "/_control/script", needle_script(latency))
+                            started = time.perf_counter()
+                            out = client.tool("rlm_execute", task="How many NEEDLE lines?", context=CONTEXT)
+                            totals.append((time.perf_counter() - started) * 1000)
+                            assert out["status"] == "submitted" and out["llm_calls"] == 3, out
+                        median = statistics.median(totals)
+                        print(f"needle task, 3 calls at {latency * 1000:.0f} ms, {label}: run {median:.1f} ms median, "
+                              f"engine overhead {median - 3 * latency * 1000:.1f} ms (min {min(totals) - 3 * latency * 1000:.1f})")
+                batch = []
+                for _ in range(5):
+                    post(url + "/_control/script", batch_script(0.25))
+                    out = client.tool("rlm_execute", task="batch", include_trajectory=True)
+                    assert out["answer"] == 32, out
+                    batch.append(out["trajectory"][0]["blocks"][0]["duration_ms"])
+                print(f"32 batched sub-calls at 250 ms, RLM_SUB_CONCURRENCY={concurrency}: {statistics.median(batch) / 1000:.3f} s median")
+                print(f"peak RSS, server + workers (RLM_SUB_CONCURRENCY={concurrency}): {peak.stop():.1f} MB")
+                client.close()
+    finally:
+        fake.kill()
+
+
+if __name__ == "__main__":
+    main()
