@@ -27,6 +27,7 @@ let package = Package(
                 "RLMServer",
                 "RLMEngine",
                 "Daytona",
+                "Sandboxes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -40,6 +40,7 @@ extension RLMConfig {
             ("DAYTONA_API_URL", daytonaAPIURL),
             ("DAYTONA_TARGET", daytonaTarget.rawValue),
             ("DAYTONA_SNAPSHOT", daytonaSnapshot ?? "server default"),
+            ("RLM_DIAGNOSTIC_TOOLS", diagnosticTools ? "1" : "0"),
         ]
         return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
     }

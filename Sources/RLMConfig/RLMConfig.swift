@@ -113,7 +113,18 @@ extension RLMConfig {
     }
 
     public init(variables: LayeredVariables) throws(ConfigError) {
-        let read = VariableReader(variables: variables)
+        try self.init(reader: VariableReader(variables: variables))
+    }
+
+    /// Every variable the configuration reads, in reading order: the one list `.env.example` and the docs are checked
+    /// against, so a new variable cannot go undocumented.
+    public static var variableNames: [String] {
+        let reader = VariableReader(variables: LayeredVariables(layers: []))
+        _ = try? RLMConfig(reader: reader)
+        return reader.requested
+    }
+
+    private init(reader read: VariableReader) throws(ConfigError) {
         daytonaAPIKey = read.secret("DAYTONA_API_KEY")
         daytonaAPIURL = try read.url("DAYTONA_API_URL", default: "https://app.daytona.io/api")
         daytonaTarget = try read.choice("DAYTONA_TARGET", default: .us)
@@ -164,10 +175,13 @@ extension RLMConfig {
 private final class VariableReader {
     let variables: LayeredVariables
     private(set) var sources: [String: String] = [:]
+    /// Every name asked for, set or not.
+    private(set) var requested: [String] = []
 
     init(variables: LayeredVariables) { self.variables = variables }
 
     func string(_ name: String) -> String? {
+        requested.append(name)
         guard let (value, source) = variables.lookup(name) else { return nil }
         sources[name] = source
         return value.trimmingCharacters(in: .whitespaces)

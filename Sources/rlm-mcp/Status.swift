@@ -9,7 +9,14 @@ struct Status: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Flag(help: "Print the name of every configuration variable, one per line, and exit (what .env.example documents).")
+    var listVariables = false
+
     func run() throws {
+        if listVariables {
+            RLMConfig.variableNames.forEach { print($0) }
+            return
+        }
         let config = try options.resolve()
         print("rlm-mcp \(RLMVersion.current)\n")
         let width = config.summary.map(\.variable.count).max() ?? 0

@@ -29,6 +29,14 @@ import Testing
         #expect(config.sources["RLM_MAX_ITERATIONS"] == nil)
     }
 
+    @Test func everyVariableReadIsListedOnceAndShownByStatus() throws {
+        let names = RLMConfig.variableNames
+        #expect(names.count == Set(names).count)
+        #expect(names.contains("MCP_MAX_BODY_MB") && names.contains("RLM_SANDBOX_UNSAFE") && names.contains("RLM_DIAGNOSTIC_TOOLS"))
+        // `rlm-mcp status` must show every variable, or a value in force would be invisible.
+        #expect(Set(try config([:]).summary.map(\.variable)) == Set(names))
+    }
+
     @Test func anEmptyValueFallsThroughToTheNextLayer() throws {
         #expect(try config(["MCP_PORT": ""], ["MCP_PORT": "9000"]).port == 9000)
     }

@@ -12,6 +12,10 @@ HOME), with a minimal environment. File paths are confined to that directory. Ne
 Main API (bearer auth on every request, 401 otherwise):
   POST /api/sandbox   GET /api/sandbox?labels={json}&states=..   GET|DELETE /api/sandbox/{id}
   POST /api/sandbox/{id}/start|stop   GET /api/sandbox/{id}/toolbox-proxy-url
+  GET /api/sandbox/{id}/ports/{port}/preview-url -> {sandboxId, url, token}
+Preview (no Daytona key; `x-daytona-preview-token` unless the sandbox is public, 401 otherwise):
+  ANY /_preview/{id}/{port}/... is proxied to 127.0.0.1:{port}/... (what the sandbox's process listens on; the real
+  proxy routes by host name, https://{port}-{id}.<domain>, the fake by path). Stopping a sandbox kills its commands.
 Toolbox (`/toolbox/{id}` + path): /process/execute, /process/session[/{sid}[/exec|/command/{cmd}[/logs|/input]]]
   (logs: JSON, or with follow=true a websocket streaming stdout/stderr behind \\x01\\x01\\x01 / \\x02\\x02\\x02 markers),
   /files (list, delete), /files/info, /files/download, /files/upload-v2, /files/bulk-upload, /files/bulk-download,
@@ -147,6 +151,7 @@ class FakeSandbox:
         self.sessions: dict[str, dict[str, Command]] = {}
         self.command_envs: list[dict] = []
         self.created_at = now_iso()
+        self.preview_token = uuid.uuid4().hex
 
     @property
     def state(self) -> str:
@@ -335,6 +340,8 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         if parts[:1] == ["_control"]:
             return self.control(parts[1:] if len(parts) > 1 else [""])
+        if parts[:1] == ["_preview"]:
+            return self.preview(parts[1:], url)
         kind = "api" if parts[:1] == ["api"] else "toolbox" if parts[:1] == ["toolbox"] else "other"
         sandbox_id = parts[2] if kind == "api" and len(parts) > 2 and parts[1] == "sandbox" else parts[1] if kind == "toolbox" and len(parts) > 1 else None
         entry = {"method": self.command, "path": url.path, "route": "", "sandbox": sandbox_id, "kind": kind,
@@ -446,6 +453,54 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(404, {"message": f"unknown control {name}"})
         self.send_json(200, {"ok": True})
 
+    # -- preview proxy -----------------------------------------------------------------------------
+
+    HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+                  "transfer-encoding", "upgrade", "host", "content-length", "x-daytona-preview-token"}
+
+    def preview(self, parts: list[str], url) -> None:
+        """Forwards one request to the sandbox's port, streaming the answer (event streams included) until it ends."""
+        import http.client
+
+        self.close_connection = True
+        body = self.read_body()
+        with STATE.lock:
+            sandbox = STATE.sandboxes.get(parts[0]) if parts else None
+        if sandbox is None or sandbox.destroyed or len(parts) < 2 or not parts[1].isdigit():
+            return self.send_json(404, {"message": "no such sandbox preview"})
+        if not sandbox.body.get("public") and self.headers.get("x-daytona-preview-token") != sandbox.preview_token:
+            return self.send_json(401, {"message": "preview token missing or wrong"})
+        if sandbox.state != "started":
+            return self.send_json(502, {"message": f"sandbox is {sandbox.state}"})
+        prefix = f"/_preview/{parts[0]}/{parts[1]}"
+        target = url.path[len(prefix):] or "/"
+        if url.query:
+            target += "?" + url.query
+        upstream = http.client.HTTPConnection("127.0.0.1", int(parts[1]), timeout=300)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in self.HOP_BY_HOP}
+            headers["Content-Length"] = str(len(body))
+            upstream.request(self.command, target, body=body, headers=headers)
+            answer = upstream.getresponse()
+        except OSError as error:
+            upstream.close()
+            return self.send_json(502, {"message": f"nothing answers on port {parts[1]}: {error}"})
+        try:
+            self.status = answer.status
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in self.HOP_BY_HOP:
+                    self.send_header(name, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            while chunk := answer.read1(65536):
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+
     # -- main API ----------------------------------------------------------------------------------
 
     def sandbox(self, sandbox_id: str) -> FakeSandbox:
@@ -504,7 +559,16 @@ class Handler(BaseHTTPRequestHandler):
         if rest[1:] == ["toolbox-proxy-url"] and self.command == "GET":
             self.send_json(200, {"url": sandbox.proxy_url})
             return "GET /sandbox/{id}/toolbox-proxy-url"
+        if len(rest) == 4 and rest[1] == "ports" and rest[3] == "preview-url" and self.command == "GET":
+            if not rest[2].isdigit() or not 3000 <= int(rest[2]) <= 9999:
+                raise ApiError(400, "port must be between 3000 and 9999", "BAD_REQUEST")
+            self.send_json(200, {"sandboxId": sandbox.id, "url": f"{STATE.base_url}/_preview/{sandbox.id}/{rest[2]}",
+                                 "token": sandbox.preview_token})
+            return "GET /sandbox/{id}/ports/{port}/preview-url"
         if rest[1:] in (["start"], ["stop"]) and self.command == "POST":
+            if rest[1] == "stop":
+                for command in list(sandbox.all_commands()):
+                    command.kill()
             sandbox.stopped = rest[1] == "stop"
             self.send_json(200, sandbox.dto())
             return f"POST /sandbox/{{id}}/{rest[1]}"
