@@ -24,9 +24,17 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "setup.sh: note: bubblewrap is not installed; the local sandbox falls back to unshare (weaker: the host filesystem stays visible). Debian/Ubuntu: apt-get install bubblewrap" >&2
 fi
 
-# The Swift runtime is linked in, so the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy).
+# With the Swift runtime linked in, the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy).
+# Linking it statically needs libcurl's development files; without them the build uses the shared Swift runtime.
+static=()
+libcurl="$(gcc -print-file-name=libcurl.so 2>/dev/null || true)"
+if [ -n "$libcurl" ] && [ "$libcurl" != libcurl.so ]; then
+    static=(--static-swift-stdlib)
+else
+    echo "setup.sh: note: libcurl4-openssl-dev is not installed, so the binary uses the shared Swift runtime: fine on this machine, but \`rlm-mcp deploy\` needs the static build (apt-get install libcurl4-openssl-dev, then run setup.sh again)" >&2
+fi
 echo "==> building the release binary (the first build takes several minutes)"
-swift build -c release --product rlm-mcp --static-swift-stdlib
+swift build -c release --product rlm-mcp "${static[@]}"
 binary="$(swift build -c release --show-bin-path)/rlm-mcp"
 [ -x "$binary" ] || fail "the build finished but $binary is missing"
 

@@ -109,9 +109,14 @@ def test_setup_stops_with_a_clear_message_when_a_tool_is_missing_or_old(tmp_path
     assert not (project / ".env.local").exists(), "nothing is set up when a check fails"
 
 
-def test_setup_builds_the_release_binary_creates_env_local_once_and_prints_next_steps(tmp_path):
+@pytest.mark.parametrize("libcurl, build", [
+    ("/usr/lib/x86_64-linux-gnu/libcurl.so", "build -c release --product rlm-mcp --static-swift-stdlib"),
+    ("libcurl.so", "build -c release --product rlm-mcp"),  # no libcurl development files: the shared Swift runtime
+])
+def test_setup_builds_the_release_binary_creates_env_local_once_and_prints_next_steps(tmp_path, libcurl, build):
     # A stand-in swift records how it is called and produces the binary where `--show-bin-path` says; the real
-    # release build is the same command (run by the Docker image's build stage and by run_server.sh).
+    # release build is the same command (run by the Docker image's build stage and by run_server.sh). A stand-in gcc
+    # says whether libcurl's development files, which the static Swift runtime links against, are installed.
     project = project_copy(tmp_path)
     calls = tmp_path / "swift-calls"
     bin_dir = project / ".build" / "release"
@@ -119,14 +124,15 @@ def test_setup_builds_the_release_binary_creates_env_local_once_and_prints_next_
 echo "$*" >> {calls}
 case "$*" in
     *--show-bin-path*) echo {bin_dir} ;;
-    "build -c release --product rlm-mcp --static-swift-stdlib") mkdir -p {bin_dir} && printf '#!/bin/sh\\n' > {bin_dir}/rlm-mcp && chmod +x {bin_dir}/rlm-mcp ;;
+    "{build}") mkdir -p {bin_dir} && printf '#!/bin/sh\\n' > {bin_dir}/rlm-mcp && chmod +x {bin_dir}/rlm-mcp ;;
     *) echo "unexpected swift $*" >&2; exit 9 ;;
 esac
 """
-    path = fake_tools(tmp_path / "bin", {"swift": swift, "python3": PYTHON_311})
+    gcc = f'[ "$1" = -print-file-name=libcurl.so ] && echo {libcurl}'
+    path = fake_tools(tmp_path / "bin", {"swift": swift, "python3": PYTHON_311, "gcc": gcc})
     first = run_setup(project, path)
     assert first.returncode == 0, first.stderr
-    assert "build -c release --product rlm-mcp --static-swift-stdlib" in calls.read_text().splitlines()
+    assert build in calls.read_text().splitlines()
     env_local = project / ".env.local"
     assert env_local.read_text() == ENV_EXAMPLE.read_text()
     assert stat.S_IMODE(env_local.stat().st_mode) == 0o600
