@@ -38,7 +38,14 @@ def fake_llm(script: dict, tmp_path: Path):
     """Starts the scripted fake LLM on a free loopback port; yields its base URL."""
     path = tmp_path / "script.json"
     path.write_text(json.dumps(script))
-    process = subprocess.Popen([sys.executable, str(FAKE_LLM), "--port", "0", "--script", str(path)], stdout=subprocess.PIPE, text=True)
+    with loopback_fake(FAKE_LLM, "--script", str(path)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def loopback_fake(script: Path, *args: str):
+    """Runs one of scripts/fakes on a free port until the block ends; yields the URL it announces once ready."""
+    process = subprocess.Popen([sys.executable, str(script), "--port", "0", *args], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         assert "listening on" in line, line

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,14 +17,8 @@ KEY = "dtn-canary-key-0123456789abcdef"
 
 @contextlib.contextmanager
 def fake_daytona(*args: str):
-    process = subprocess.Popen([sys.executable, str(FAKE), "--port", "0", "--api-key", KEY, *args], stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert "listening on" in line, line
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with conftest.loopback_fake(FAKE, "--api-key", KEY, *args) as url:
+        yield url
 
 
 def control(api_url: str, path: str, body=None):
