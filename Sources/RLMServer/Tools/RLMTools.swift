@@ -188,16 +188,13 @@ struct RLMTools: Sendable {
             let job = DecomposeTask(task: base.task, context: base.context, maxSubtasks: arguments.int("max_subtasks") ?? 5,
                                     concurrency: min(config.subConcurrency, 8), models: base.models, limits: base.limits)
             let result = try await trackedRun { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
-            var structured = try Self.jsonValue(result)
-            for (index, _) in result.subtasks.enumerated() {
-                guard case var .array(items)? = structured["subtasks"], case var .object(item) = items[index] else { continue }
-                item["answer"] = item["answer"] ?? .null
-                item["message"] = item["message"] ?? .null
-                items[index] = .object(item)
-                structured["subtasks"] = .array(items)
+            var structured = Self.filling(try Self.jsonValue(result), nulls: ["answer", "message"])
+            if case let .array(items)? = structured["subtasks"] {
+                structured["subtasks"] = .array(items.map { item in
+                    guard case let .object(fields) = item else { return item }
+                    return .object(Self.filling(fields, nulls: ["answer", "message"]))
+                })
             }
-            structured["answer"] = structured["answer"] ?? .null
-            structured["message"] = structured["message"] ?? .null
             let lines = result.subtasks.enumerated().map { "\($0 + 1). \($1.task) → \($1.status.rawValue)" }
             let text = (result.answer?.displayText ?? result.message ?? "(no answer)") + "\n\nsubtasks:\n" + lines.joined(separator: "\n")
                 + "\n\n[\(result.status.rawValue) · \(result.llmCalls) LLM calls · \(result.usage.totalTokens) tokens · "
@@ -307,10 +304,16 @@ struct RLMTools: Sendable {
 
     /// The run as structured content, with the keys the output schema requires present even when empty.
     static func value(of result: RunResult, includeTrajectory: Bool) throws -> [String: Value] {
-        var fields = try jsonValue(result)
-        for key in ["answer", "message", "submitted"] where fields[key] == nil { fields[key] = .null }
+        var fields = filling(try jsonValue(result), nulls: ["answer", "message", "submitted"])
         if !includeTrajectory { fields["trajectory"] = nil }
         return fields
+    }
+
+    /// `fields` with each of `keys` present: the encoder leaves out nil values, but the output schemas require them.
+    static func filling(_ fields: [String: Value], nulls keys: [String]) -> [String: Value] {
+        var filled = fields
+        for key in keys where filled[key] == nil { filled[key] = .null }
+        return filled
     }
 
     static func jsonValue(_ value: some Encodable) throws -> [String: Value] {
