@@ -1,5 +1,5 @@
 """deploy/: the Dockerfile and compose.yaml, linted (hadolint, the compose-spec schema) and checked for what the server
-needs in a container. Building and running the image needs a Docker engine: see scripts/docker/verify_image.sh."""
+needs in a container. Building and running the image needs a Docker engine: see test_docker_image.py (RLM_DOCKER_E2E=1)."""
 
 from __future__ import annotations
 
