@@ -9,7 +9,7 @@ public struct AnthropicMessagesClient: Sendable {
     let http: ProviderHTTP
 
     /// `baseURL` without the version path, e.g. `https://api.anthropic.com`.
-    public init(baseURL: String, apiKey: String, client: HTTPClient = .shared, retry: RetryPolicy = .init(),
+    public init(baseURL: String, apiKey: String, client: @escaping @autoclosure @Sendable () -> HTTPClient = .shared, retry: RetryPolicy = .init(),
                 timeout: Duration = .seconds(300), logger: Logger) {
         http = ProviderHTTP(client: client, baseURL: baseURL, headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion)],
                             retry: retry, timeout: timeout, logger: logger, secrets: [apiKey])

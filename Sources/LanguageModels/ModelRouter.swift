@@ -9,13 +9,13 @@ public struct ModelRouter: LanguageModel {
     private let anthropic: AnthropicMessagesClient?
     private let openAIUsable: Bool
 
-    public init(config: RLMConfig, client: HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
+    public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
         let openAIKey = config.openAIAPIKey?.exposedValue
-        openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client, retry: retry, timeout: timeout, logger: logger)
+        openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client(), retry: retry, timeout: timeout, logger: logger)
         // OpenAI itself needs a key; a self-hosted OpenAI-compatible server usually does not.
         openAIUsable = openAIKey != nil || config.openAIBaseURL != "https://api.openai.com/v1"
         anthropic = config.anthropicAPIKey.map {
-            AnthropicMessagesClient(baseURL: config.anthropicBaseURL, apiKey: $0.exposedValue, client: client, retry: retry, timeout: timeout, logger: logger)
+            AnthropicMessagesClient(baseURL: config.anthropicBaseURL, apiKey: $0.exposedValue, client: client(), retry: retry, timeout: timeout, logger: logger)
         }
     }
 

@@ -8,7 +8,7 @@ public struct OpenAIChatClient: Sendable {
     let http: ProviderHTTP
 
     /// `baseURL` includes the version path, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
-    public init(baseURL: String, apiKey: String?, client: HTTPClient = .shared, retry: RetryPolicy = .init(),
+    public init(baseURL: String, apiKey: String?, client: @escaping @autoclosure @Sendable () -> HTTPClient = .shared, retry: RetryPolicy = .init(),
                 timeout: Duration = .seconds(300), logger: Logger) {
         http = ProviderHTTP(client: client, baseURL: baseURL, headers: apiKey.map { [("authorization", "Bearer \($0)")] } ?? [],
                             retry: retry, timeout: timeout, logger: logger, secrets: apiKey.map { [$0] } ?? [])

@@ -12,7 +12,9 @@ struct ProviderHTTP: Sendable {
         let attempts: Int
     }
 
-    let client: HTTPClient
+    /// Resolved at the first request: creating a client starts NIO's event-loop threads, which a server that never
+    /// calls a model (or has not yet) should not pay for at start-up.
+    let client: @Sendable () -> HTTPClient
     let baseURL: String
     /// Authentication and version headers; never logged.
     let headers: [(String, String)]
@@ -34,7 +36,7 @@ struct ProviderHTTP: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
             var retryAfter: String?
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                let response = try await client().execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
                 let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 let status = Int(response.status.code)
                 if !RetryPolicy.isRetryable(status: status) {

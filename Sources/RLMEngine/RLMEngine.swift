@@ -14,14 +14,17 @@ public struct RLMEngine: Sendable {
     /// The model sub-calls use; wrap it in `BoundedLanguageModel` to share one concurrency bound across runs.
     public let subModel: any LanguageModel
     public let windows: ModelWindows
-    public let prompts: SystemPrompts
+    private let customPrompts: SystemPrompts?
 
-    public init(rootModel: any LanguageModel, subModel: any LanguageModel, windows: ModelWindows = .init(), prompts: SystemPrompts = .bundled) {
+    /// `prompts` nil: the bundled prompts, read on the first run rather than at server start-up.
+    public init(rootModel: any LanguageModel, subModel: any LanguageModel, windows: ModelWindows = .init(), prompts: SystemPrompts? = nil) {
         self.rootModel = rootModel
         self.subModel = subModel
         self.windows = windows
-        self.prompts = prompts
+        self.customPrompts = prompts
     }
+
+    public var prompts: SystemPrompts { customPrompts ?? .bundled }
 
     /// Runs `request` to its end. Model and sandbox failures end the run with `status: error` rather than throwing;
     /// throws `RunInputError` when the request itself cannot be run (its context file does not exist), and

@@ -42,6 +42,22 @@ public struct ToolDefinition: Sendable {
         self.handler = handler
     }
 
+    /// The same entry as a JSON value, for the 2026-07-28 `tools/list` (which swift-sdk does not serve).
+    var listing: Value {
+        var tool: [String: Value] = [
+            "name": .string(name), "title": .string(title), "description": .string(description),
+            "inputSchema": input.json, "outputSchema": output.json,
+        ]
+        var hints: [String: Value] = [:]
+        hints["title"] = annotations.title.map(Value.string)
+        hints["readOnlyHint"] = annotations.readOnlyHint.map(Value.bool)
+        hints["destructiveHint"] = annotations.destructiveHint.map(Value.bool)
+        hints["idempotentHint"] = annotations.idempotentHint.map(Value.bool)
+        hints["openWorldHint"] = annotations.openWorldHint.map(Value.bool)
+        if !hints.isEmpty { tool["annotations"] = .object(hints) }
+        return .object(tool)
+    }
+
     /// The entry a client receives from `tools/list`.
     public var mcpTool: Tool {
         Tool(name: name, title: title, description: description, inputSchema: input.json, annotations: annotations, outputSchema: output.json)
