@@ -47,7 +47,7 @@ actor RunFrame {
             shape = try await contextShape()
         } catch let error as SandboxError {
             switch error {
-            case .notFound, .invalidPath: throw RunInputError(message: "context_path: \(error)")
+            case .notFound, .invalidPath: throw RunInputError(message: "the context file: \(error)")
             default: return try await sandboxFailure(error)
             }
         } catch {
@@ -97,7 +97,14 @@ actor RunFrame {
                 }
             }
             if let fields = submission {
-                switch try await verdict(on: fields) {
+                let decision: SubmissionVerdict
+                do {
+                    decision = try await verdict(on: fields)
+                } catch {
+                    steps.append(step)
+                    return try await sandboxFailure(error)
+                }
+                switch decision {
                 case let .accept(extra):
                     step.durationMS = stepStarted.millisecondsAgo
                     steps.append(step)
