@@ -258,6 +258,17 @@ public actor DaytonaSandbox: Sandbox {
         return data.count
     }
 
+    public func removeFile(path: String) async throws(SandboxError) {
+        let remote = try await started()
+        let relative = try Self.relative(path, workDir: remote.workDir)
+        guard relative != "." else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
+        do {
+            try await client.deleteFile(toolbox: remote.toolbox, path: remote.workDir + "/" + relative, recursive: false)
+        } catch {
+            throw await sandboxError(error, doing: "deleting \(path)")
+        }
+    }
+
     public func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data {
         let remote = try await started()
         let relative = try Self.relative(path, workDir: remote.workDir)

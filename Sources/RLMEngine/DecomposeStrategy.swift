@@ -54,14 +54,35 @@ extension RLMEngine {
         let started = ContinuousClock.now
         let runID = RunIDs.make()
         let ledger = RunLedger(limits: job.limits, startedAt: started)
+        let handle = SandboxHandle(source: sandbox)
+        let result: DecomposeResult
         do {
-            return try await Self.withDeadline(ledger.deadline) {
-                try await decompose(job, runID: runID, ledger: ledger, handle: SandboxHandle(source: sandbox), progress: progress)
+            result = try await Self.withDeadline(ledger.deadline) {
+                try await decompose(job, runID: runID, ledger: ledger, handle: handle, progress: progress)
             }
         } catch is DeadlineReached {
-            return DecomposeResult(runID: runID, status: .budgetExceeded, message: "budget exhausted: timeout_s=\(Int(job.limits.timeout.seconds)) reached",
-                                   subtasks: [], llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: started.millisecondsAgo)
+            result = DecomposeResult(runID: runID, status: .budgetExceeded, message: "budget exhausted: timeout_s=\(Int(job.limits.timeout.seconds)) reached",
+                                     subtasks: [], llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: started.millisecondsAgo)
+        } catch {
+            await removeSharedContext(job.context, runID: runID, handle: handle)
+            throw error
         }
+        await removeSharedContext(job.context, runID: runID, handle: handle)
+        return result
+    }
+
+    /// Where an inline context is put for the subtasks to share; nil for a sandbox file (the caller's, kept) or none.
+    private func sharedContextPath(_ context: RunContext, runID: String) -> String? {
+        switch context {
+        case .none, .sandboxFile: nil
+        case .text: ".rlm/\(runID)-context.txt"
+        case .json: ".rlm/\(runID)-context.json"
+        }
+    }
+
+    private func removeSharedContext(_ context: RunContext, runID: String, handle: SandboxHandle) async {
+        guard let path = sharedContextPath(context, runID: runID), let sandbox = await handle.acquired else { return }
+        try? await sandbox.removeFile(path: path)
     }
 
     private func decompose(_ job: DecomposeTask, runID: String, ledger: RunLedger, handle: SandboxHandle, progress: Progress?) async throws -> DecomposeResult {
@@ -126,15 +147,17 @@ extension RLMEngine {
     /// Puts an inline context into the sandbox once (overlapping the planning call), so that every subtask run loads
     /// the same file instead of uploading its own copy.
     private func sharedContext(_ context: RunContext, runID: String, handle: SandboxHandle) -> Task<RunContext, Error> {
-        Task {
-            let file: (path: String, data: Data)
+        let path = sharedContextPath(context, runID: runID)
+        return Task {
+            let data: Data
             switch context {
             case .none, .sandboxFile: return context
-            case let .text(text): file = (".rlm/\(runID)-context.txt", Data(text.utf8))
-            case let .json(value): file = (".rlm/\(runID)-context.json", try JSONEncoder().encode(value))
+            case let .text(text): data = Data(text.utf8)
+            case let .json(value): data = try JSONEncoder().encode(value)
             }
-            _ = try await handle.get().uploadFile(path: file.path, data: file.data)
-            return .sandboxFile(path: file.path)
+            guard let path else { return context }
+            _ = try await handle.get().uploadFile(path: path, data: data)
+            return .sandboxFile(path: path)
         }
     }
 

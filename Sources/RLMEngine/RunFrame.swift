@@ -22,6 +22,8 @@ actor RunFrame {
     private var contextLoad: Task<LoadedVariable, Error>?
     /// Where `context` was loaded from, to load it again into a fresh worker.
     private var contextFile: (path: String, kind: String)?
+    /// The file this run uploaded the context to, deleted when the run ends (a sandbox file named by the caller is kept).
+    private var uploadedContext: String?
     private var variablesSent = false
     /// The namespace's worker died (a timeout, a memory limit); the next code block gets a fresh one with `context` again.
     private var namespaceLost = false
@@ -248,6 +250,7 @@ actor RunFrame {
         }
         let timeout = request.limits.execTimeout
         contextFile = (file.path, file.kind)
+        if file.upload != nil { uploadedContext = file.path }
         contextLoad = Task {
             let box = try await sandbox.get()
             if let data = file.upload { _ = try await box.uploadFile(path: file.path, data: data) }
@@ -289,10 +292,12 @@ actor RunFrame {
         return .object(fields)
     }
 
-    /// Frees the run's namespace (its worker) in the sandbox, if the run got that far.
+    /// Frees the run's namespace (its worker) and deletes the context file it uploaded, if the run got that far.
     func release() async {
         contextLoad?.cancel()
-        if let sandbox = await sandbox.acquired { await sandbox.resetNamespace(namespace) }
+        guard let sandbox = await sandbox.acquired else { return }
+        await sandbox.resetNamespace(namespace)
+        if let uploadedContext { try? await sandbox.removeFile(path: uploadedContext) }
     }
 }
 

@@ -12,6 +12,8 @@ public protocol Sandbox: Sendable {
     /// (`kind` "json"). This is how an RLM run's `context` arrives without passing through a prompt.
     func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable
     func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int
+    /// Deletes one file (never a directory).
+    func removeFile(path: String) async throws(SandboxError)
     func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data
     func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry]
     /// Throws `SandboxError`, or `CancellationError` when the calling task is cancelled (the command is killed).

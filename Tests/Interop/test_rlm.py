@@ -64,6 +64,7 @@ async def test_needle_count_with_one_sub_call(tmp_path, transport):
     with rlm_server(tmp_path, NEEDLE_SCRIPT, transport) as (conn, url):
         async with conn.client() as client:
             out = await run(client, task="How many lines contain NEEDLE?", context=needle_context(), include_trajectory=True)
+            left = await run(client, "sandbox_files", recursive=True)
         log = control(url, "/_control/log")
         server_log = conn.log()
     assert out["status"] == "submitted" and out["answer"] == NEEDLES, out
@@ -79,6 +80,8 @@ async def test_needle_count_with_one_sub_call(tmp_path, transport):
     assert "record 0000" in root_prompt and "record 0400" not in root_prompt
     assert "26" not in out["run_id"] or out["run_id"].startswith("run_")
     assert CANARY_OPENAI_KEY not in json.dumps(out) and CANARY_OPENAI_KEY not in server_log
+    # The context's uploaded copy is gone once the run ended.
+    assert not [e["path"] for e in left["entries"] if not e["is_dir"]], left
 
 
 async def test_map_reduce_with_batched_sub_calls_runs_them_in_parallel(tmp_path):

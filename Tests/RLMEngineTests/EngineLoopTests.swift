@@ -29,6 +29,7 @@ actor StubSandbox: Sandbox {
     private(set) var executed: [ExecRequest] = []
     private(set) var resets: [String] = []
     private(set) var uploads: [String: Data] = [:]
+    private(set) var removed: [String] = []
     private(set) var loads: [(variable: String, path: String, namespace: String)] = []
 
     init(_ results: [ExecResult]) { self.results = results }
@@ -46,6 +47,10 @@ actor StubSandbox: Sandbox {
     func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int {
         uploads[path] = data
         return data.count
+    }
+    func removeFile(path: String) async throws(SandboxError) {
+        guard uploads.removeValue(forKey: path) != nil else { throw .notFound(path) }
+        removed.append(path)
     }
     func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data { throw .notFound(path) }
     func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry] { [] }
@@ -76,10 +81,11 @@ extension ExecResult {
         #expect(result.status == .submitted && result.answer == .int(11) && result.iterations == 1 && result.llmCalls == 1)
         let loads = await sandbox.loads
         #expect(loads.count == 1 && loads[0].variable == "context" && loads[0].namespace.hasPrefix("rlm:run_"))
-        #expect(await sandbox.uploads[loads[0].path] == Data(context.utf8))
         let prompt = await model.requests[0].messages.map(\.content).joined()
         #expect(prompt.contains("611 characters") && !prompt.contains("SECRET-TAIL"))
         #expect(await sandbox.resets == [loads[0].namespace])
+        // The uploaded copy is deleted once the run ends.
+        #expect(await sandbox.removed == [loads[0].path] && loads[0].path.hasPrefix(".rlm/"))
     }
 
     @Test func blocksAfterAFailingOneAreSkippedAndTheModelIsTold() async throws {

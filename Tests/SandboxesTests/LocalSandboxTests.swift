@@ -142,6 +142,26 @@ import Testing
         }
     }
 
+    @Test func removingFilesStaysInsideTheWorkDir() async throws {
+        // A canary outside the sandbox that a broken containment would delete.
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("rlm-canary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let canary = outside.appendingPathComponent("canary.txt")
+        try Data("alive".utf8).write(to: canary)
+        try await withSandbox { (sandbox: LocalSandbox) async throws in
+            _ = try await sandbox.uploadFile(path: "data/gone.txt", data: Data("x".utf8))
+            try await sandbox.removeFile(path: "data/gone.txt")
+            #expect(try await sandbox.listFiles(path: "data", recursive: false).isEmpty)
+            await #expect(throws: SandboxError.notFound("data/gone.txt")) { try await sandbox.removeFile(path: "data/gone.txt") }
+            _ = try await run(sandbox, "import os; os.symlink('\(outside.path)', 'link_out')")
+            for escape in ["link_out/canary.txt", "../canary.txt", "\(canary.path)", "data"] {
+                await #expect(throws: SandboxError.self) { try await sandbox.removeFile(path: escape) }
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: canary.path))
+    }
+
     @Test func theHostIsOutOfReach() async throws {
         let canaryDir = FileManager.default.temporaryDirectory.appendingPathComponent("rlm-canary-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: canaryDir, withIntermediateDirectories: true)

@@ -50,6 +50,23 @@ struct ContainedFiles: Sendable {
         guard writeAll(fd, data) else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// Unlinks a file through its parent directory's descriptor, so the name cannot be swapped for a link out.
+    func remove(_ path: String) throws(SandboxError) {
+        let relative = try relative(path)
+        let components = relative.split(separator: "/")
+        guard relative != ".", let name = components.last else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
+        let parent = components.dropLast().joined(separator: "/")
+        let directory = try open(parent.isEmpty ? "." : parent, flags: O_RDONLY | O_DIRECTORY, mode: 0, original: path)
+        defer { close(directory) }
+        guard unlinkat(directory, String(name), 0) == 0 else {
+            switch errno {
+            case ENOENT: throw .notFound(path)
+            case EISDIR: throw .invalidPath(path, reason: "it is a directory")
+            default: throw .io("cannot delete \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     func read(_ path: String, maxBytes: Int) throws(SandboxError) -> Data {
         let fd = try open(try relative(path), flags: O_RDONLY | O_NOFOLLOW, mode: 0, original: path)
         defer { close(fd) }

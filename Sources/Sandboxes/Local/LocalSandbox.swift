@@ -167,6 +167,10 @@ public actor LocalSandbox: Sandbox {
         return data.count
     }
 
+    public func removeFile(path: String) async throws(SandboxError) {
+        try files.remove(path)
+    }
+
     public func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data {
         try files.read(path, maxBytes: min(maxBytes, limits.maxDownloadBytes))
     }
