@@ -22,8 +22,11 @@ public actor DaytonaSandbox: Sandbox {
     private let python: String
     private var remote: Task<Remote, Error>?
     private var remoteInfo: DaytonaSandboxInfo?
-    private var namespaces: [String: WorkerChannel] = [:]
-    private var spare: Task<WorkerChannel, Error>?
+    /// Weakly tied to the sandbox, whose start method it calls: the sandbox owns the pool, not the other way round.
+    private lazy var workers = WorkerPool { [weak self] in
+        guard let self else { throw SandboxError.workerFailed("the sandbox was shut down") }
+        return try await self.launchWorker()
+    }
     private var nextSession = 0
     private var closed = false
     private var lastState = "not created yet"
@@ -136,10 +139,7 @@ public actor DaytonaSandbox: Sandbox {
         remote = nil
         remoteInfo = nil
         lastState = state
-        for worker in namespaces.values { await worker.terminate() }
-        namespaces.removeAll()
-        spare?.cancel()
-        spare = nil
+        await workers.clear()
         if let id { try? await client.deleteSandbox(id) }
     }
 
@@ -157,81 +157,34 @@ public actor DaytonaSandbox: Sandbox {
     }
 
     private func executeOnce(_ request: ExecRequest) async throws -> ExecResult {
-        var variables: Any?
-        if let data = request.variablesJSON {
-            guard let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
-                throw SandboxError.io("variables must be a JSON object")
-            }
-            variables = object
-        }
-        let worker: WorkerChannel
-        switch request.namespace {
-        case .fresh: worker = try await takeWorker()
-        case let .named(name): worker = try await namedWorker(name)
-        }
-        defer {
-            if request.namespace == .fresh { Task { await worker.terminate() } }
-        }
         do {
-            let result = try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
-                                                  timeout: request.timeout, onSubCall: request.onSubCall)
-            await forgetIfDead(worker, in: request.namespace)
-            return result
+            return try await workers.execute(request)
         } catch {
-            await forgetIfDead(worker, in: request.namespace)
             if error is CancellationError { throw error }
             throw await explain(error, doing: "running the code")
         }
     }
 
-    private func forgetIfDead(_ worker: WorkerChannel, in namespace: ExecRequest.Namespace) async {
-        if case let .named(name) = namespace, !(await worker.isAlive), namespaces[name] === worker {
-            namespaces[name] = nil
-        }
-    }
-
     public func resetNamespace(_ name: String) async {
-        await namespaces.removeValue(forKey: name)?.terminate()
+        await workers.reset(name)
     }
 
     /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`), as `LocalSandbox` does.
     public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable {
         let remote = try await started()
         let relative = try Self.relative(path, workDir: remote.workDir)
-        let worker = try await namedWorker(namespace)
+        let worker = try await workers.worker(named: namespace)
         return try await worker.loadContext(path: relative, kind: kind, name: variable, timeout: timeout)
     }
 
-    private func namedWorker(_ name: String) async throws -> WorkerChannel {
-        if let existing = namespaces[name], await existing.isAlive { return existing }
-        let worker = try await takeWorker()
-        namespaces[name] = worker
-        return worker
-    }
-
-    private func takeWorker() async throws -> WorkerChannel {
+    /// Starts one worker in the (started) sandbox, for the pool.
+    private func launchWorker() async throws -> WorkerChannel {
         let remote = try await started()
-        if let spare {
-            self.spare = nil
-            if let worker = try? await spare.value, await worker.isAlive {
-                prepareSpare(remote)
-                return worker
-            }
-        }
-        let worker: WorkerChannel
         do {
-            worker = try await startWorker(remote)
+            return try await startWorker(remote)
         } catch {
             throw await explain(error, doing: "starting the Python worker")
         }
-        prepareSpare(remote)
-        return worker
-    }
-
-    /// Keeps one worker warm so that a fresh namespace costs a hand-over, not a start.
-    private func prepareSpare(_ remote: Remote) {
-        guard spare == nil, !closed else { return }
-        spare = Task { try await self.startWorker(remote) }
     }
 
     private func startWorker(_ remote: Remote) async throws -> WorkerChannel {
@@ -343,15 +296,13 @@ public actor DaytonaSandbox: Sandbox {
     // MARK: - Lifecycle
 
     public func status() async -> SandboxStatus {
-        var live = 0
-        for worker in namespaces.values where await worker.isAlive { live += 1 }
         var details: [String: String] = [:]
         if let info = remoteInfo {
             details["sandbox_id"] = info.id
             details["region"] = info.target ?? client.settings.target ?? "default"
         }
         return SandboxStatus(backend: "daytona", state: closed ? "closed" : lastState, isolation: "remote Daytona sandbox",
-                             namespaces: namespaces.keys.sorted(), workers: live + (spare == nil ? 0 : 1), details: details)
+                             namespaces: await workers.namespaces, workers: await workers.workerCount, details: details)
     }
 
     /// True once `shutdown()` ran.
@@ -386,11 +337,7 @@ public actor DaytonaSandbox: Sandbox {
             }
         }
         lastState = deletingRemote ? "deleted" : "detached"
-        spare?.cancel()
-        if let spare, let worker = try? await spare.value { await worker.terminate() }
-        spare = nil
-        for worker in namespaces.values { await worker.terminate() }
-        namespaces.removeAll()
+        await workers.shutdown()
     }
 
     // MARK: - Paths
