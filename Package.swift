@@ -85,8 +85,9 @@ let package = Package(
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
         .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
-        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "FakeServices", path: "Tests/FakeServices"),
+        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "FakeServices", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
             dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
