@@ -57,8 +57,25 @@ final class DaytonaWorkerTransport: WorkerTransport {
         let frames = frames
         let reader = Task { [weak self] in
             let decoder = NIOLockedValueBox(FrameDecoder())
-            let ended = await follower.run { data in
-                for frame in decoder.withLockedValue({ $0.append(data) }) { frames.yield(frame) }
+            let refused = NIOLockedValueBox(false)
+            let ended = await follower.run { [weak self] data in
+                let decoded = decoder.withLockedValue { decoder in
+                    Result { () throws(FrameDecoder.FrameTooLarge) in try decoder.append(data) }
+                }
+                switch decoded {
+                case let .success(decoded):
+                    decoded.forEach { frames.yield($0) }
+                case let .failure(error):
+                    // Reported once; stopping the transport ends the log stream.
+                    let first = refused.withLockedValue { refused in
+                        defer { refused = true }
+                        return !refused
+                    }
+                    if first {
+                        self?.finish(error.description)
+                        self?.kill()
+                    }
+                }
             }
             self?.finish(ended)
             self?.kill()  // deletes the session the worker ran in

@@ -190,6 +190,7 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     case invalidPath(String, reason: String)
     case notFound(String)
     case tooLarge(String, size: Int, limit: Int)
+    case tooManyEntries(String, limit: Int)
     case isolationUnavailable(String)
     case workerFailed(String)
     case io(String)
@@ -199,6 +200,7 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
         case let .invalidPath(path, reason): "path \"\(path)\" is not allowed: \(reason)"
         case let .notFound(path): "\(path) does not exist in the sandbox; list files with sandbox_files"
         case let .tooLarge(path, size, limit): "\(path) is \(size) bytes, over the \(limit)-byte limit for one download"
+        case let .tooManyEntries(path, limit): "\(path) holds more than \(limit) entries; list a subfolder, or list without recursive"
         case let .isolationUnavailable(message): message
         case let .workerFailed(message): message
         case let .io(message): message

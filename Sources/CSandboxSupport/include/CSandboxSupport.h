@@ -11,6 +11,10 @@ int rlm_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29+).
 int rlm_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child closes every descriptor >= `from` before exec.
+/// Returns ENOSYS where the C library lacks it.
+int rlm_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
 /// openat2(2); returns -1 with errno set (ENOSYS on kernels before 5.6).
 int rlm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 

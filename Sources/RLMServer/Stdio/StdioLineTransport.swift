@@ -126,7 +126,11 @@ public actor StdioLineTransport: Transport {
                 break
             }
             if count == 0 { break }
-            for line in buffer.withUnsafeBytes({ splitter.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) where !line.isEmpty {
+            // An unbounded splitter never throws: the client on stdio is the user's own process.
+            let lines = (try? buffer.withUnsafeBytes { bytes throws(LineSplitter.LineTooLong) in
+                try splitter.append(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+            }) ?? []
+            for line in lines where !line.isEmpty {
                 continuation.yield(line)
             }
         }

@@ -14,17 +14,32 @@ import Darwin
 struct ChildProcess: Sendable {
     let pid: pid_t
 
-    /// Starts `argv` with `fds[i]` as its descriptor `i` (entries that are nil get /dev/null); no other descriptor
-    /// of this process is inherited.
+    /// Starts `argv` with `fds[i]` as its descriptor `i` (entries that are nil get /dev/null); every other descriptor
+    /// is closed in the child before exec, whether or not it was opened close-on-exec: sandboxed code must never see
+    /// the server's listening socket, client connections, epoll instances or other workers' pipes.
     static func spawn(_ argv: [String], environment: [String: String], fds: [Int32?], cwd: String) throws(SandboxError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
+        // A source numbered below fds.count could be overwritten by an earlier dup2 onto its number: move such
+        // sources above the table first.
+        var temporaries: [Int32] = []
+        defer { temporaries.forEach { close($0) } }
+        let sources: [Int32] = fds.map { source in
+            let fd = source ?? devNull
+            guard fd < Int32(fds.count) else { return fd }
+            let moved = fcntl(fd, F_DUPFD_CLOEXEC, Int32(fds.count))
+            if moved >= 0 { temporaries.append(moved) }
+            return moved >= 0 ? moved : fd
+        }
         // dup2 clears FD_CLOEXEC on the target, so the child keeps exactly the descriptors listed here.
-        for (target, source) in fds.enumerated() {
-            posix_spawn_file_actions_adddup2(&actions, source ?? devNull, Int32(target))
+        for (target, source) in sources.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, source, Int32(target))
+        }
+        guard rlm_spawn_file_actions_addclosefrom(&actions, Int32(fds.count)) == 0 else {
+            throw .workerFailed("this C library cannot close inherited descriptors in a child (posix_spawn_file_actions_addclosefrom_np, glibc 2.34+); refusing to start sandboxed code that could see the server's sockets")
         }
         rlm_spawn_file_actions_addchdir(&actions, cwd)
 

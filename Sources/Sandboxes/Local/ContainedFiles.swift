@@ -44,8 +44,10 @@ struct ContainedFiles: Sendable {
         let components = relative.split(separator: "/")
         let parent = components.dropLast().joined(separator: "/")
         try makeDirectories(parent.isEmpty ? "." : parent, original: path)
-        let fd = try open(relative, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o644, original: path)
+        // Not O_TRUNC: the file is truncated only once it is known to be a regular file (see `openRegularFile`).
+        let fd = try openRegularFile(relative, flags: O_WRONLY | O_CREAT, original: path)
         defer { close(fd) }
+        guard ftruncate(fd, 0) == 0 else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
         if let owner { fchown(fd, owner, owner) }
         guard writeAll(fd, data) else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
     }
@@ -68,11 +70,10 @@ struct ContainedFiles: Sendable {
     }
 
     func read(_ path: String, maxBytes: Int) throws(SandboxError) -> Data {
-        let fd = try open(try relative(path), flags: O_RDONLY | O_NOFOLLOW, mode: 0, original: path)
+        let fd = try openRegularFile(try relative(path), flags: O_RDONLY, original: path)
         defer { close(fd) }
         var info = stat()
         fstat(fd, &info)
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .invalidPath(path, reason: "it is a directory; list it with sandbox_files") }
         guard info.st_size <= maxBytes else { throw .tooLarge(path, size: Int(info.st_size), limit: maxBytes) }
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -87,33 +88,53 @@ struct ContainedFiles: Sendable {
         return data
     }
 
-    /// Entries under `path` (recursively when asked), without following symbolic links; at most `limit` entries.
-    func list(_ path: String, recursive: Bool, limit: Int = 10_000) throws(SandboxError) -> (entries: [FileEntry], complete: Bool) {
+    /// Checks that `path` is a directory beneath the root (no link on the way leads out); returns its relative path.
+    func directory(_ path: String) throws(SandboxError) -> String {
+        let relative = try relative(path)
+        let fd = try open(relative, flags: O_RDONLY | O_DIRECTORY, mode: 0, original: path)
+        close(fd)
+        return relative
+    }
+
+    /// Entries under `path` (recursively when asked), without following symbolic links.
+    ///
+    /// Breadth-first over relative paths rather than open descriptors, so a tree of any shape holds at most two
+    /// descriptors; more than `limit` entries is an error rather than a listing that silently stops.
+    func list(_ path: String, recursive: Bool, limit: Int = 10_000) throws(SandboxError) -> [FileEntry] {
         let start = try relative(path)
-        let fd = try open(start, flags: O_RDONLY | O_DIRECTORY, mode: 0, original: path)
         var entries: [FileEntry] = []
-        var queue: [(fd: Int32, prefix: String)] = [(fd, start == "." ? "" : start + "/")]
-        var complete = true
-        while let (directory, prefix) = queue.popLast() {
-            defer { close(directory) }
-            guard let handle = fdopendir(dup(directory)) else { continue }
+        var pending: [String] = [start]
+        var next = 0
+        while next < pending.count {
+            let directoryPath = pending[next]
+            next += 1
+            let prefix = directoryPath == "." ? "" : directoryPath + "/"
+            let directory: Int32
+            do {
+                directory = try open(directoryPath, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW, mode: 0, original: path)
+            } catch {
+                // The start must open; a subdirectory that vanished or became a link since it was listed is skipped.
+                if next == 1 { throw error }
+                continue
+            }
+            guard let handle = fdopendir(directory) else {
+                close(directory)
+                continue
+            }
             defer { closedir(handle) }
             while let entry = readdir(handle) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 if name == "." || name == ".." { continue }
-                guard entries.count < limit else { complete = false; break }
+                guard entries.count < limit else { throw .tooManyEntries(path, limit: limit) }
                 var info = stat()
-                guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                guard fstatat(dirfd(handle), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                 let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
                 entries.append(FileEntry(name: name, path: prefix + name, isDirectory: isDirectory, size: isDirectory ? 0 : Int(info.st_size),
                                          modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9))
-                if recursive && isDirectory {
-                    let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    if child >= 0 { queue.append((child, prefix + name + "/")) }
-                }
+                if recursive && isDirectory { pending.append(prefix + name) }
             }
         }
-        return (entries.sorted { $0.path < $1.path }, complete)
+        return entries.sorted { $0.path < $1.path }
     }
 
     private func makeDirectories(_ relative: String, original: String) throws(SandboxError) {
@@ -131,6 +152,29 @@ struct ContainedFiles: Sendable {
         }
     }
 
+    /// Opens a file that must be a regular file. `O_NONBLOCK` makes opening a FIFO (which code in the sandbox can
+    /// create anywhere in the work dir) return at once instead of waiting forever for a peer; anything that is not a
+    /// regular file is then refused before a byte is read or written.
+    private func openRegularFile(_ relative: String, flags: Int32, original: String) throws(SandboxError) -> Int32 {
+        let fd = try open(relative, flags: flags | O_NOFOLLOW | O_NONBLOCK, mode: flags & O_CREAT != 0 ? 0o644 : 0, original: original)
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            throw .io("cannot inspect \(original): \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            return fd
+        case S_IFDIR:
+            close(fd)
+            throw .invalidPath(original, reason: "it is a directory; list it with sandbox_files")
+        default:
+            close(fd)
+            throw .invalidPath(original, reason: "it is not a regular file (a FIFO, socket or device); only regular files can be read or written here")
+        }
+    }
+
     private func open(_ relative: String, flags: Int32, mode: UInt32, original: String) throws(SandboxError) -> Int32 {
         let rootFD = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw .io("the sandbox work dir is gone: \(String(cString: strerror(errno)))") }
@@ -144,6 +188,8 @@ struct ContainedFiles: Sendable {
         case ENOENT: throw .notFound(original)
         case ENOTDIR: throw .invalidPath(original, reason: "a part of it is not a directory")
         case EISDIR: throw .invalidPath(original, reason: "it is a directory")
+        // A FIFO without a reader, or a socket, opened for writing.
+        case ENXIO: throw .invalidPath(original, reason: "it is not a regular file (a FIFO or socket); only regular files can be read or written here")
         default: throw .io("cannot open \(original): \(String(cString: strerror(errno)))")
         }
     }

@@ -82,7 +82,7 @@ public actor LocalSandbox: Sandbox {
     }
 
     public func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry] {
-        try files.list(path, recursive: recursive).entries
+        try files.list(path, recursive: recursive)
     }
 
     /// Where a relative path lives for code in the sandbox (e.g. /work/data.csv).
@@ -94,13 +94,11 @@ public actor LocalSandbox: Sandbox {
 
     public func shell(command: String, cwd: String?, timeout: Duration) async throws -> ShellResult {
         guard !closed else { throw SandboxError.workerFailed("the sandbox was shut down") }
-        let relative = try files.relative(cwd ?? ".")
+        // Resolved beneath the work dir like every other path: a link in the work dir must not make the server
+        // (as root) reveal whether a host directory exists.
+        let relative = try files.directory(cwd ?? ".")
         let visible = relative == "." ? plan.visibleWorkDir(host: workDir) : visiblePath(relative)
         let hostCwd = relative == "." ? workDir : (workDir as NSString).appendingPathComponent(relative)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: hostCwd, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SandboxError.notFound(cwd ?? ".")
-        }
         let program = [IsolationPlan.Tools.prlimit, "--as=\(limits.memoryMB * 1024 * 1024)", "--cpu=\(limits.cpuSeconds)",
                        "--fsize=\(limits.fileSizeMB * 1024 * 1024)", "--nofile=\(limits.openFiles)", "--nproc=\(launcher.processLimit())",
                        "--", "/bin/bash", "-lc", command]

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,11 +7,16 @@ import Glibc
 import Musl
 #endif
 
-/// A worker that is a child process of this server: frames on two dedicated pipes (its fds 3 and 4), read by a
-/// thread of their own.
+/// A worker that is a child process of this server: frames on two dedicated pipes (its fds 3 and 4), each direction
+/// served by a thread of its own, so that nothing a worker does (stop reading, flood its output) can block the
+/// server's concurrency pool or an actor.
 struct LocalWorkerTransport: WorkerTransport {
+    /// The most bytes that may wait for a worker that does not read them; past that the worker is stopped.
+    static let outboxCapacity = 64 * 1024 * 1024
+
     let process: ChildProcess
-    private let toWorker: FileDescriptorBox
+    private let outbox: WorkerOutbox
+    private let stopReason: StopReason
 
     /// Starts `argv` with the protocol pipes as fds 3 (frames in) and 4 (frames out).
     static func spawn(argv: [String], environment: [String: String], cwd: String) throws(SandboxError) -> (LocalWorkerTransport, AsyncStream<WorkerFrame>) {
@@ -25,41 +31,124 @@ struct LocalWorkerTransport: WorkerTransport {
         }
         close(input.readEnd)
         close(output.writeEnd)
+        let stopReason = StopReason()
+        let outbox = WorkerOutbox(fd: input.writeEnd, capacity: outboxCapacity, name: "rlm-mcp.worker.\(process.pid).out") {
+            stopReason.set("it did not read the host's replies (more than \(outboxCapacity / (1024 * 1024)) MB were waiting) and was stopped")
+            process.killGroup()
+        }
         let (stream, continuation) = AsyncStream<WorkerFrame>.makeStream()
         let fd = output.readEnd
         let reader = Thread {
             var decoder = FrameDecoder()
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
+            reading: while true {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
-                for frame in buffer.withUnsafeBytes({ decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) {
-                    continuation.yield(frame)
+                do throws(FrameDecoder.FrameTooLarge) {
+                    try decoder.append(Data(buffer[0..<count])).forEach { continuation.yield($0) }
+                } catch {
+                    stopReason.set(error.description)
+                    process.killGroup()
+                    break reading
                 }
             }
-            let exit = process.waitForExit()
-            continuation.yield(.exited(exit.description))
-            continuation.finish()
             close(fd)
+            outbox.close()
+            let exit = process.waitForExit()
+            continuation.yield(.exited(stopReason.value ?? exit.description))
+            continuation.finish()
         }
-        reader.name = "rlm-mcp.worker.\(process.pid)"
+        reader.name = "rlm-mcp.worker.\(process.pid).in"
         reader.start()
-        return (LocalWorkerTransport(process: process, toWorker: FileDescriptorBox(input.writeEnd)), stream)
+        return (LocalWorkerTransport(process: process, outbox: outbox, stopReason: stopReason), stream)
     }
 
     func send(_ line: Data) {
-        if !writeAll(toWorker.fd, line) { process.killGroup() }
+        outbox.enqueue(line)
     }
 
     func kill() {
         process.killGroup()
+        outbox.close()
     }
 }
 
-/// Closes the write end of the frames pipe when the last copy of the transport goes away.
-final class FileDescriptorBox: Sendable {
-    let fd: Int32
-    init(_ fd: Int32) { self.fd = fd }
-    deinit { close(fd) }
+/// Frames waiting for a worker's input pipe, written by a thread of their own: a blocking write there waits for the
+/// worker without holding anyone else up. More than `capacity` bytes waiting calls `onOverflow` (which stops the
+/// worker); the descriptor is closed when the outbox closes and its last frame is written or abandoned.
+final class WorkerOutbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var frames: [Data] = []
+    private var next = 0
+    private var waitingBytes = 0
+    private var closed = false
+    private let capacity: Int
+    private let onOverflow: @Sendable () -> Void
+
+    init(fd: Int32, capacity: Int, name: String, onOverflow: @escaping @Sendable () -> Void) {
+        self.capacity = capacity
+        self.onOverflow = onOverflow
+        let thread = Thread { [self] in drain(into: fd) }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Queues a frame. One frame is always accepted when nothing waits (the host's own input bounds its size).
+    func enqueue(_ frame: Data) {
+        condition.lock()
+        guard !closed else { return condition.unlock() }
+        guard waitingBytes == 0 || waitingBytes + frame.count <= capacity else {
+            closed = true
+            condition.broadcast()
+            condition.unlock()
+            onOverflow()
+            return
+        }
+        frames.append(frame)
+        waitingBytes += frame.count
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops accepting frames and lets the writer thread finish.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func drain(into fd: Int32) {
+        defer { Glibc.close(fd) }
+        while let frame = take() {
+            if !writeAll(fd, frame) { return close() }
+            condition.lock()
+            waitingBytes -= frame.count
+            condition.unlock()
+        }
+    }
+
+    /// The next frame to write, waiting for one; nil once closed.
+    private func take() -> Data? {
+        condition.lock()
+        defer { condition.unlock() }
+        while next == frames.count, !closed { condition.wait() }
+        guard !closed, next < frames.count else { return nil }
+        let frame = frames[next]
+        frames[next] = Data()
+        next += 1
+        if next > 64, next * 2 > frames.count {
+            frames.removeFirst(next)
+            next = 0
+        }
+        return frame
+    }
+}
+
+/// Why the host stopped a worker, when it did: reported instead of the bare exit status. The first reason stays.
+final class StopReason: Sendable {
+    private let reason = Mutex<String?>(nil)
+    func set(_ text: String) { reason.withLock { if $0 == nil { $0 = text } } }
+    var value: String? { reason.withLock { $0 } }
 }

@@ -176,9 +176,13 @@ package actor WorkerChannel {
         return answer
     }
 
+    /// The server enforces the timeout itself, whatever the worker does: the waiter is answered now, not when the
+    /// transport notices the worker is gone.
     private func timeOut() {
+        guard isAlive else { return }
         timedOut = true
         transport.kill()
+        died("timed out")
     }
 
     private func send(_ frame: [String: Any]) {

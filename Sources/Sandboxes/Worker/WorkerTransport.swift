@@ -11,17 +11,32 @@ package protocol WorkerTransport: Sendable {
 }
 
 /// Turns a byte stream into worker frames (lines of JSON with an `ev` member); anything else is ignored, so stray
-/// lines (an echoed input, a shell banner) cannot confuse the protocol.
+/// lines (an echoed input, a shell banner) cannot confuse the protocol. A frame longer than the cap ends the stream
+/// with `FrameTooLarge`: the worker is untrusted, and an unbounded line would let it grow the server without limit.
 package struct FrameDecoder: Sendable {
-    private var splitter = LineSplitter()
+    /// The longest frame a worker may send: room for a full `max_output_chars` result, a large `SUBMIT` or a batch of
+    /// big sub-prompts, far below what would hurt the server.
+    package static let maxFrameBytes = 64 * 1024 * 1024
 
-    package init() {}
-
-    package mutating func append(_ bytes: UnsafeRawBufferPointer) -> [WorkerFrame] {
-        splitter.append(bytes).compactMap(WorkerFrame.init(json:))
+    /// A worker sent a frame past the cap; it must be stopped.
+    package struct FrameTooLarge: Error, Sendable, CustomStringConvertible {
+        package let limit: Int
+        package var description: String {
+            "it sent a protocol frame larger than \(limit / (1024 * 1024)) MB (a single print, variable or SUBMIT of that size?) and was stopped"
+        }
     }
 
-    package mutating func append(_ data: Data) -> [WorkerFrame] {
-        data.withUnsafeBytes { append($0) }
+    private var splitter: LineSplitter
+
+    package init(maxFrameBytes: Int = FrameDecoder.maxFrameBytes) {
+        splitter = LineSplitter(maxLineBytes: maxFrameBytes)
+    }
+
+    package mutating func append(_ data: Data) throws(FrameTooLarge) -> [WorkerFrame] {
+        do throws(LineSplitter.LineTooLong) {
+            return try splitter.append(data).compactMap(WorkerFrame.init(json:))
+        } catch {
+            throw FrameTooLarge(limit: error.limit)
+        }
     }
 }
