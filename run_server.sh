@@ -21,7 +21,7 @@ usage: run_server.sh [--stdio | --http | --docker | --deploy] [options for rlm-m
   -h, --help          this help
 
 Options after the mode go to rlm-mcp, e.g. ./run_server.sh --http --port 9000 --log-level debug.
-Configuration comes from .env.local and .env in $root (see .env.example).
+Configuration comes from .env.local and .env in $root (see .env.example), passed to rlm-mcp as --env-file.
 
 Environment of this script:
   RLM_MCP_BIN=/path/to/rlm-mcp   use that binary instead of building .build/release/rlm-mcp
@@ -125,20 +125,25 @@ case "$mode" in
 esac
 [ $# -gt 0 ] && shift
 
-# .env.local / .env are read from the working directory; use the project's own wherever the client launched us.
+# The server never reads configuration from its working directory: name the project's own files explicitly, so they
+# apply wherever a client launched us (and a .env in that directory does not).
+env_files=()
+for file in "$root/.env.local" "$root/.env"; do
+    [ -f "$file" ] && env_files+=(--env-file "$file")
+done
 cd "$root"
 case "$mode" in
     ""|--stdio)
         binary="$(binary_path)"
-        exec "$binary" serve --transport stdio "$@"
+        exec "$binary" serve --transport stdio ${env_files[@]+"${env_files[@]}"} "$@"
         ;;
     --http)
         binary="$(binary_path)"
         # The real token is shown only on a terminal, never when this output is captured into a log.
         show=()
         [ -t 1 ] && show=(--show-token)
-        "$binary" connect --transport streamable-http ${show[@]+"${show[@]}"} "$@"
-        exec "$binary" serve --transport streamable-http "$@"
+        "$binary" connect --transport streamable-http ${env_files[@]+"${env_files[@]}"} ${show[@]+"${show[@]}"} "$@"
+        exec "$binary" serve --transport streamable-http ${env_files[@]+"${env_files[@]}"} "$@"
         ;;
     --docker)
         docker_mode "$@"
@@ -148,6 +153,7 @@ case "$mode" in
         # `rlm-mcp deploy` would otherwise run `serve` (the default command) with "deploy" as an argument.
         "$binary" --help 2>/dev/null | grep -qE '^[[:space:]]+deploy([[:space:]]|$)' \
             || die "this rlm-mcp has no deploy command yet (it comes with the Daytona backend); until then use --http or --docker"
-        exec "$binary" deploy "$@"
+        # After the arguments: they may name a subcommand (status, logs, ...), whose options these are.
+        exec "$binary" deploy "$@" ${env_files[@]+"${env_files[@]}"}
         ;;
 esac

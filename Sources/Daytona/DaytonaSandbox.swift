@@ -190,8 +190,8 @@ public actor DaytonaSandbox: Sandbox {
     private func startWorker(_ remote: Remote) async throws -> WorkerChannel {
         nextSession += 1
         let session = "rlm-worker-\(nextSession)-\(UInt32.random(in: 0...UInt32.max))"
-        let dir = Self.shellQuoted(remote.workDir)
-        let commandLine = "cd \(dir) && \(python) -I -S -B \(Self.shellQuoted(remote.workerPath)) --in-fd 0 --out-fd 1 --workdir \(dir)"
+        let dir = ShellWord.quoted(remote.workDir)
+        let commandLine = "cd \(dir) && \(python) -I -S -B \(ShellWord.quoted(remote.workerPath)) --in-fd 0 --out-fd 1 --workdir \(dir)"
         let (transport, frames) = try await DaytonaWorkerTransport.start(client: client, toolbox: remote.toolbox, session: session, commandLine: commandLine)
         return try await WorkerChannel.start(transport: transport, frames: frames, readyTimeout: .seconds(60),
                                              hint: "the sandbox's snapshot needs python3 >= 3.10 (DAYTONA_SNAPSHOT)")
@@ -362,10 +362,6 @@ public actor DaytonaSandbox: Sandbox {
             }
         }
         return parts.isEmpty ? "." : parts.joined(separator: "/")
-    }
-
-    static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     static func seconds(_ iso: String?) -> Double {

@@ -25,20 +25,34 @@ public struct LayeredVariables: Sendable {
 
     public subscript(_ name: String) -> String? { lookup(name)?.value }
 
-    /// The standard precedence: flags > process environment > `<directory>/.env.local` > `<directory>/.env`.
+    /// The standard precedence: flags > process environment > each `--env-file` in the order given > the user's own
+    /// file (`$XDG_CONFIG_HOME/rlm-mcp/env`, else `~/.config/rlm-mcp/env`).
+    ///
+    /// Files come only from places the user chose: never from the working directory, which a client may set to any
+    /// cloned repository (whose `.env` could point the model base URL at a listener of its choice, or switch the
+    /// sandbox's isolation off). A named file that does not exist is an error; the user's own file is optional.
     public static func standard(
         flags: [String: String],
         environment: [String: String],
-        directory: String
+        envFiles: [String] = []
     ) throws(ConfigError) -> LayeredVariables {
-        let base = URL(fileURLWithPath: directory)
-        let local = base.appendingPathComponent(".env.local").path
-        let shared = base.appendingPathComponent(".env").path
-        return LayeredVariables(layers: [
-            Layer(name: "flag", values: flags),
-            Layer(name: "environment", values: environment),
-            Layer(name: ".env.local", values: try DotEnvFile.load(path: local)),
-            Layer(name: ".env", values: try DotEnvFile.load(path: shared)),
-        ])
+        var layers = [Layer(name: "flag", values: flags), Layer(name: "environment", values: environment)]
+        for path in envFiles {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw .unreadableFile(path: path, reason: "no such file (named with --env-file)")
+            }
+            layers.append(Layer(name: path, values: try DotEnvFile.load(path: path)))
+        }
+        if let userFile = userConfigFile(environment: environment) {
+            layers.append(Layer(name: userFile, values: try DotEnvFile.load(path: userFile)))
+        }
+        return LayeredVariables(layers: layers)
+    }
+
+    /// `$XDG_CONFIG_HOME/rlm-mcp/env` (or `$HOME/.config/rlm-mcp/env`); nil when neither variable is set.
+    public static func userConfigFile(environment: [String: String]) -> String? {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/rlm-mcp/env" }
+        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.config/rlm-mcp/env" }
+        return nil
     }
 }

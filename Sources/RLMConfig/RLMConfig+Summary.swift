@@ -14,6 +14,7 @@ extension RLMConfig {
             ("MCP_PORT", String(port)),
             ("MCP_AUTH_TOKEN", mask(authToken)),
             ("MCP_ALLOWED_ORIGINS", allowedOrigins?.joined(separator: ",") ?? "localhost origins"),
+            ("MCP_ALLOWED_HOSTS", allowedHosts?.joined(separator: ",") ?? "from MCP_HOST"),
             ("MCP_MAX_BODY_MB", String(maxRequestBodyMB)),
             ("RLM_LOG_LEVEL", logLevel.rawValue),
             ("RLM_MODEL", model),

@@ -71,6 +71,9 @@ public struct RLMConfig: Sendable {
     public var authToken: Secret?
     /// `nil` means the default allow-list: any port on localhost, 127.0.0.1 and [::1].
     public var allowedOrigins: [String]?
+    /// Host names (without port) the HTTP server answers to; `nil` derives them from `MCP_HOST` (loopback names for a
+    /// loopback bind, any name for a wildcard bind). `["*"]` allows any.
+    public var allowedHosts: [String]?
     public var maxRequestBodyMB: Int
     /// Registers the diagnostic tools that the interop tests use to exercise progress and cancellation.
     public var diagnosticTools: Bool
@@ -103,13 +106,14 @@ public struct RLMConfig: Sendable {
 }
 
 extension RLMConfig {
-    /// Loads flags > environment > `.env.local` > `.env` from `directory` and validates every variable.
+    /// Loads flags > environment > `envFiles` > the user's config file (see `LayeredVariables.standard`) and
+    /// validates every variable.
     public static func load(
         flags: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        directory: String = FileManager.default.currentDirectoryPath
+        envFiles: [String] = []
     ) throws(ConfigError) -> RLMConfig {
-        try RLMConfig(variables: LayeredVariables.standard(flags: flags, environment: environment, directory: directory))
+        try RLMConfig(variables: LayeredVariables.standard(flags: flags, environment: environment, envFiles: envFiles))
     }
 
     public init(variables: LayeredVariables) throws(ConfigError) {
@@ -163,8 +167,9 @@ extension RLMConfig {
         transport = try read.choice("MCP_TRANSPORT", default: .stdio)
         host = try read.host("MCP_HOST", default: "127.0.0.1")
         port = try read.integer("MCP_PORT", default: 8000, range: 0...65535)
-        authToken = read.secret("MCP_AUTH_TOKEN")
+        authToken = try read.token("MCP_AUTH_TOKEN")
         allowedOrigins = try read.origins("MCP_ALLOWED_ORIGINS")
+        allowedHosts = try read.hostNames("MCP_ALLOWED_HOSTS")
         maxRequestBodyMB = try read.integer("MCP_MAX_BODY_MB", default: 16, range: 1...1024)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
         sources = read.sources
@@ -188,6 +193,20 @@ private final class VariableReader {
     }
 
     func secret(_ name: String) -> Secret? { string(name).map(Secret.init) }
+
+    /// A bearer token: no whitespace or control characters, which no `Authorization` header could carry (and an
+    /// all-blank token would be no protection at all).
+    func token(_ name: String) throws(ConfigError) -> Secret? {
+        guard let value = string(name) else { return nil }
+        // Never echo the value: it is a secret, even a malformed one.
+        guard !value.isEmpty else {
+            throw .invalidValue(variable: name, expected: "a token (e.g. from `openssl rand -hex 32`), or unset", got: "only whitespace")
+        }
+        guard value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+            throw .invalidValue(variable: name, expected: "a token without spaces or control characters", got: "a value containing some")
+        }
+        return Secret(value)
+    }
 
     func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, default fallback: Choice) throws(ConfigError) -> Choice
     where Choice.RawValue == String {
@@ -240,12 +259,24 @@ private final class VariableReader {
         return raw
     }
 
+    func hostNames(_ name: String) throws(ConfigError) -> [String]? {
+        guard let raw = string(name) else { return nil }
+        let entries = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        for entry in entries where entry != "*" {
+            guard HostName.isValid(entry) else {
+                throw .invalidValue(variable: name, expected: "a comma-separated list of host names without ports, such as mcp.example.com,10.0.0.5, or *", got: entry)
+            }
+        }
+        return entries
+    }
+
     func origins(_ name: String) throws(ConfigError) -> [String]? {
         guard let raw = string(name) else { return nil }
         let entries = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for entry in entries where entry != "*" {
-            guard let url = URL(string: entry), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
-                  url.host != nil, url.path.isEmpty || url.path == "/"
+            let trimmed = entry.hasSuffix("/") ? String(entry.dropLast()) : entry
+            guard let separator = trimmed.range(of: "://"), ["http", "https"].contains(trimmed[..<separator.lowerBound].lowercased()),
+                  HostName.split(authority: String(trimmed[separator.upperBound...])) != nil
             else {
                 throw .invalidValue(variable: name, expected: "a comma-separated list of origins such as https://app.example.com, or *", got: entry)
             }

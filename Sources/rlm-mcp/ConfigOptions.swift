@@ -16,6 +16,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, warning, error (RLM_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("env-file"), help: ArgumentHelp(
+        "A KEY=value configuration file to read (repeatable; the first file that sets a variable wins).",
+        discussion: "Besides these, only $XDG_CONFIG_HOME/rlm-mcp/env (or ~/.config/rlm-mcp/env) is read; never the working directory.",
+        valueName: "path"))
+    var envFiles: [String] = []
+
     @Flag(help: "Run LLM-written code without isolation when no sandbox isolation works (RLM_SANDBOX_UNSAFE=1). Dangerous.")
     var unsafeLocal = false
 
@@ -29,13 +35,42 @@ struct ConfigOptions: ParsableArguments {
         return flags
     }
 
+    /// The `--env-file` paths made absolute, so they can be handed on (e.g. in a `claude mcp add` line).
+    var absoluteEnvFiles: [String] {
+        envFiles.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    }
+
     /// Loads and validates the configuration; on an invalid value prints what to fix and exits with status 2.
     func resolve(extraFlags: [String: String]? = nil) throws -> RLMConfig {
+        warnAboutIgnoredFiles()
         do {
-            return try RLMConfig.load(flags: extraFlags ?? flagVariables)
+            return try RLMConfig.load(flags: extraFlags ?? flagVariables, envFiles: absoluteEnvFiles)
         } catch {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+
+    /// The layers `resolve` reads, for commands that need the raw values (e.g. to forward them).
+    func variables() throws -> LayeredVariables {
+        do {
+            return try LayeredVariables.standard(flags: flagVariables, environment: ProcessInfo.processInfo.environment, envFiles: absoluteEnvFiles)
+        } catch {
+            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// Earlier versions read `.env.local` and `.env` from the working directory; say so when such a file is there
+    /// but not named, so nobody wonders why it has no effect.
+    private func warnAboutIgnoredFiles() {
+        let cwd = FileManager.default.currentDirectoryPath
+        let named = Set(absoluteEnvFiles)
+        for name in [".env.local", ".env"] {
+            let path = URL(fileURLWithPath: cwd).appendingPathComponent(name).standardizedFileURL.path
+            if FileManager.default.fileExists(atPath: path), !named.contains(path) {
+                FileHandle.standardError.write(Data("rlm-mcp: note: \(path) is not read (configuration files come from --env-file and ~/.config/rlm-mcp/env, never the working directory)\n".utf8))
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RLMConfig
+import Sandboxes
 
 /// `rlm-mcp connect`: where a client reaches the configured server, and the `claude mcp add` line that connects it.
 struct Connect: ParsableCommand {
@@ -29,7 +30,9 @@ struct Connect: ParsableCommand {
         guard config.transport != .stdio else {
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
             print("Transport: stdio (the client launches the server)")
-            print("Claude Code:  claude mcp add \(name) -- \(Self.shellQuoted(binary)) serve")
+            // The client may start the server in any directory: name the configuration files explicitly.
+            let files = options.absoluteEnvFiles.map { " --env-file " + ShellWord.quoted($0) }.joined()
+            print("Claude Code:  claude mcp add \(name) -- \(ShellWord.quoted(binary)) serve\(files)")
             return
         }
         guard config.port != 0 else {
@@ -41,7 +44,7 @@ struct Connect: ParsableCommand {
         var command = "claude mcp add --transport \(config.transport == .sse ? "sse" : "http") \(name) \(endpoint)"
         if let token = config.authToken {
             let shown = showToken ? token.exposedValue : "<MCP_AUTH_TOKEN>"
-            command += " --header " + Self.shellQuoted("Authorization: Bearer \(shown)")
+            command += " --header " + ShellWord.quoted("Authorization: Bearer \(shown)")
         }
         print("MCP endpoint: \(endpoint)")
         print("Health check: \(base)/health")
@@ -57,10 +60,4 @@ struct Connect: ParsableCommand {
         }
     }
 
-    /// Single-quotes a word for POSIX shells unless it only has characters that need no quoting.
-    static func shellQuoted(_ word: String) -> String {
-        let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./:=@%+,"))
-        if !word.isEmpty, word.unicodeScalars.allSatisfy(plain.contains) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daytona
 import Foundation
+import Sandboxes
 import RLMConfig
 
 /// `rlm-mcp deploy [up|status|logs|stop|delete]`: the server in a private Daytona sandbox, reached through its preview
@@ -74,11 +75,11 @@ struct DeployUp: AsyncParsableCommand {
                 try await deployment.client.createFolder(toolbox: toolbox, path: (path as NSString).deletingLastPathComponent)
                 try await deployment.client.uploadFile(toolbox: toolbox, path: path, data: data)
             }
-            let chmod = try await deployment.client.execute(toolbox: toolbox, command: "chmod 755 '\(dir)/rlm-mcp'", cwd: nil, timeout: .seconds(30))
+            let chmod = try await deployment.client.execute(toolbox: toolbox, command: "chmod 755 " + ShellWord.quoted(dir + "/rlm-mcp"), cwd: nil, timeout: .seconds(30))
             guard chmod.exitCode == 0 else { throw Deployment.fail("could not make the binary executable: \(chmod.result)") }
             try await deployment.client.createSession(toolbox: toolbox, id: Deployment.session)
             let command = try await deployment.client.startCommand(toolbox: toolbox, session: Deployment.session,
-                                                                   command: "cd '\(dir)' && exec ./rlm-mcp serve")
+                                                                   command: "cd \(ShellWord.quoted(dir)) && exec ./rlm-mcp serve")
             let link = try await deployment.client.previewLink(sandbox: info.id, port: port)
             deployment.say("waiting for the server to answer /health through the preview link")
             try await deployment.waitForHealth(link: link, toolbox: toolbox, command: command, deadline: started + limit)

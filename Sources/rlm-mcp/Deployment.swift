@@ -49,9 +49,7 @@ struct Deployment {
     /// server's HTTP settings. The Daytona key goes along only when RLM_SANDBOX=daytona asks the deployed server to
     /// make sandboxes of its own; otherwise it runs code in local sandboxes inside its sandbox.
     func sandboxEnvironment(port: Int, authToken: String) throws -> [String: String] {
-        let variables = try LayeredVariables.standard(flags: options.config.flagVariables,
-                                                      environment: ProcessInfo.processInfo.environment,
-                                                      directory: FileManager.default.currentDirectoryPath)
+        let variables = try options.config.variables()
         let hostOnly: Set = ["MCP_TRANSPORT", "MCP_HOST", "MCP_PORT", "MCP_AUTH_TOKEN", "RLM_PYTHON", "RLM_SANDBOX"]
         let forwardDaytona = config.sandbox == .daytona
         var environment: [String: String] = [:]
@@ -126,9 +124,9 @@ struct Deployment {
         let endpoint = link.url + "/mcp"
         let reveal = options.revealSecrets
         var command = "claude mcp add --transport http rlm-mcp \(endpoint)"
-        command += " --header " + Connect.shellQuoted("Authorization: Bearer " + (reveal ? authToken ?? "<MCP_AUTH_TOKEN>" : "<MCP_AUTH_TOKEN>"))
+        command += " --header " + ShellWord.quoted("Authorization: Bearer " + (reveal ? authToken ?? "<MCP_AUTH_TOKEN>" : "<MCP_AUTH_TOKEN>"))
         if let preview = link.token {
-            command += " --header " + Connect.shellQuoted("x-daytona-preview-token: " + (reveal ? preview : "<preview token>"))
+            command += " --header " + ShellWord.quoted("x-daytona-preview-token: " + (reveal ? preview : "<preview token>"))
         }
         print("MCP endpoint: \(endpoint)")
         print("Claude Code:  \(command)")

@@ -8,7 +8,8 @@ struct RLMMCP: AsyncParsableCommand {
         commandName: "rlm-mcp",
         abstract: "An MCP server that runs Recursive Language Model loops over contexts of any size.",
         discussion: """
-            Configuration comes from flags, then the environment, then .env.local and .env in the current directory. \
+            Configuration comes from flags, then the environment, then the files named with --env-file, then \
+            ~/.config/rlm-mcp/env ($XDG_CONFIG_HOME/rlm-mcp/env); never from the working directory. \
             Run `rlm-mcp status` to see what is in force.
             """,
         version: RLMVersion.current,

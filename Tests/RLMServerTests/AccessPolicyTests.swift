@@ -8,7 +8,9 @@ import Testing
         #expect(AccessPolicy(allowedOrigins: nil, token: nil).check(origin: origin, authorization: nil) == .allowed)
     }
 
-    @Test(arguments: ["https://evil.example", "http://localhost.evil.example", "null", "file://", "http://127.0.0.2.nip.io"])
+    @Test(arguments: ["https://evil.example", "http://localhost.evil.example", "null", "file://", "http://127.0.0.2.nip.io",
+                      "http://evil.com\\@localhost", "http://evil.com@localhost", "http://localhost/../", "http://localhost:99999",
+                      "http://localhost%2f.evil.example", "http:// localhost", "javascript://localhost"])
     func defaultRefusesEverythingElse(origin: String) {
         guard case .forbiddenOrigin = AccessPolicy(allowedOrigins: nil, token: nil).check(origin: origin, authorization: nil) else {
             Issue.record("\(origin) was allowed")
@@ -53,5 +55,19 @@ import Testing
         #expect(!AccessPolicy.constantTimeEquals("abc", "abd"))
         #expect(!AccessPolicy.constantTimeEquals("abc", "abcd"))
         #expect(!AccessPolicy.constantTimeEquals("", "a"))
+    }
+
+    @Test func theHostHeaderMustNameThisServer() {
+        let policy = AccessPolicy(allowedOrigins: nil, allowedHosts: HostName.loopbackNames, token: nil)
+        for host in ["localhost:8000", "127.0.0.1", "[::1]:3000", "LOCALHOST"] {
+            #expect(policy.check(host: host, origin: nil, authorization: nil) == .allowed, "\(host)")
+        }
+        for host in ["evil.example", "evil.example:8000", "localhost.evil.example", "127.0.0.1.nip.io", "evil\\@localhost", "localhost:x"] {
+            guard case .forbiddenHost = policy.check(host: host, origin: nil, authorization: nil) else {
+                Issue.record("\(host) was allowed")
+                continue
+            }
+        }
+        #expect(AccessPolicy(allowedOrigins: nil, allowedHosts: nil, token: nil).check(host: "any.example", origin: nil, authorization: nil) == .allowed)
     }
 }

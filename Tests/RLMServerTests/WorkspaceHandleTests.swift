@@ -37,6 +37,15 @@ import Testing
         #expect(throws: WorkspaceHandles.Rejection.forged) { try handles.verify(String(flipped), owner: "") }
     }
 
+    @Test func onlyTheCanonicalEncodingIsAHandle() throws {
+        let (handle, _) = handles.mint(owner: "")
+        // The MAC's last base64url character carries two spare bits: flipping them keeps the bytes, not the handle.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let last = alphabet.firstIndex(of: handle.last!)!
+        let variant = String(handle.dropLast()) + String(alphabet[last ^ 1])
+        #expect(throws: WorkspaceHandles.Rejection.malformed) { try handles.verify(variant, owner: "") }
+    }
+
     @Test func garbageIsMalformed() {
         for junk in ["", "ws_", "workspace-1", "ws_abc", "ws_a.b.c", "ws_!!!.???", String(repeating: "ws_x", count: 1000)] {
             #expect(throws: WorkspaceHandles.Rejection.malformed) { try handles.verify(junk, owner: "") }

@@ -2,15 +2,19 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Applies the `AccessPolicy` to every route except `/health`, which load balancers and Docker probe without credentials.
+/// Applies the `AccessPolicy` to every route. `/health` is probed by load balancers and Docker without credentials,
+/// so it is spared the token, but not the Host and Origin checks (a rebound name must not reach any route).
 struct AccessGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/health" { return try await next(request, context) }
-        switch policy.check(origin: request.headers[.origin], authorization: request.headers[.authorization]) {
+        var verdict = policy.check(host: request.head.authority, origin: request.headers[.origin], authorization: request.headers[.authorization])
+        if request.uri.path == "/health", case .unauthorized = verdict { verdict = .allowed }
+        switch verdict {
         case .allowed:
             return try await next(request, context)
+        case let .forbiddenHost(message):
+            return JSONRPCErrorResponse.make(status: .forbidden, message: message)
         case let .forbiddenOrigin(message):
             return JSONRPCErrorResponse.make(status: .forbidden, message: message)
         case let .unauthorized(message):

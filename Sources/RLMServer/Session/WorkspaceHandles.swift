@@ -73,8 +73,11 @@ public struct WorkspaceHandles: Sendable {
     public func verify(_ handle: String, owner: String) throws(Rejection) -> Claims {
         guard handle.hasPrefix(Self.prefix), handle.utf8.count < 2048 else { throw .malformed }
         let parts = handle.dropFirst(Self.prefix.count).split(separator: ".", omittingEmptySubsequences: false)
+        // Only the canonical encoding is a handle: base64 leaves spare bits in its last character, and a variant with
+        // other spare bits would decode (and verify) alike while naming a different key in every table.
         guard parts.count == 2, let payload = Data(base64URLEncoded: String(parts[0])),
-              let mac = Data(base64URLEncoded: String(parts[1]))
+              let mac = Data(base64URLEncoded: String(parts[1])),
+              payload.base64URLEncoded == parts[0], mac.base64URLEncoded == parts[1]
         else { throw .malformed }
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key) else { throw .forged }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)

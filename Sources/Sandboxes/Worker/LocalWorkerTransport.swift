@@ -121,6 +121,12 @@ final class WorkerOutbox: @unchecked Sendable {
 
     private func drain(into fd: Int32) {
         defer { Glibc.close(fd) }
+        // A worker that died leaves a pipe without a reader: get EPIPE here rather than a SIGPIPE that would end
+        // whichever program embeds the sandbox (the signal a failed write raises goes to the writing thread).
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         while let frame = take() {
             if !writeAll(fd, frame) { return close() }
             condition.lock()
