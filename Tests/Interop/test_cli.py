@@ -41,25 +41,31 @@ def test_version_and_help(tmp_path):
 )
 @pytest.mark.parametrize("command", ["serve", "status"])
 def test_invalid_configuration_stops_with_exit_code_2_and_names_the_variable(tmp_path, how, message, command):
+    args = list(how.get("args", []))
     if "dotenv" in how:
         (tmp_path / ".env.local").write_text(how["dotenv"])
-    result = run([command, *how.get("args", [])], tmp_path, how.get("env"))
+        args += ["--env-file", ".env.local"]
+    result = run([command, *args], tmp_path, how.get("env"))
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
 
 
-def test_precedence_is_flags_then_environment_then_env_local_then_env(tmp_path):
+def test_precedence_is_flags_then_environment_then_env_files_in_order_then_the_user_file(tmp_path):
     (tmp_path / ".env").write_text("MCP_PORT=1111\nMCP_HOST=10.0.0.1\nRLM_MODEL=from-env-file\nRLM_MAX_DEPTH=3\n")
     (tmp_path / ".env.local").write_text("MCP_PORT=2222\nMCP_HOST=10.0.0.2\nRLM_MODEL=from-env-local\n")
-    result = run(["status", "--port", "4444"], tmp_path, {"MCP_PORT": "3333", "RLM_MODEL": "anthropic/from-environment"})
+    user = tmp_path / "xdg" / "rlm-mcp"
+    user.mkdir(parents=True)
+    (user / "env").write_text("RLM_MAX_DEPTH=9\nRLM_MAX_ITERATIONS=7\n")
+    result = run(["status", "--port", "4444", "--env-file", ".env.local", "--env-file", ".env"], tmp_path,
+                 {"MCP_PORT": "3333", "RLM_MODEL": "anthropic/from-environment", "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert status_value(out, "MCP_PORT") == "4444   (flag)"
     assert status_value(out, "RLM_MODEL") == "anthropic/from-environment   (environment)"
-    assert status_value(out, "MCP_HOST") == "10.0.0.2   (.env.local)"
-    assert status_value(out, "RLM_MAX_DEPTH") == "3   (.env)"
-    assert status_value(out, "RLM_MAX_ITERATIONS") == "15"
+    assert status_value(out, "MCP_HOST") == f"10.0.0.2   ({tmp_path / '.env.local'})"
+    assert status_value(out, "RLM_MAX_DEPTH") == f"3   ({tmp_path / '.env'})"
+    assert status_value(out, "RLM_MAX_ITERATIONS") == f"7   ({user / 'env'})"
 
 
 def test_status_masks_secrets_and_reports_backend_and_credentials(tmp_path):

@@ -46,9 +46,10 @@ def test_env_example_documents_exactly_the_variables_the_binary_reads():
 def test_env_example_parses_as_the_servers_own_dotenv_and_changes_no_default(tmp_path):
     # A fresh copy must be a valid .env.local whose only effect is leaving the credentials empty.
     shutil.copy(ENV_EXAMPLE, tmp_path / ".env.local")
-    result = subprocess.run([BINARY, "status"], cwd=tmp_path, capture_output=True, text=True, timeout=30, env=server_env())
+    result = subprocess.run([BINARY, "status", "--env-file", ".env.local"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                            env=server_env())
     assert result.returncode == 0, result.stderr
-    assert "(.env.local)" not in result.stdout
+    assert ".env.local)" not in result.stdout
 
 
 def test_readme_configuration_table_lists_every_variable():
