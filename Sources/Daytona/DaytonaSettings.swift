@@ -13,6 +13,9 @@ public struct DaytonaSettings: Sendable {
     public var autoStopMinutes = 15
     /// Minutes after stopping before Daytona deletes it; 0 deletes at once, so a crashed server leaks nothing for long.
     public var autoDeleteMinutes = 0
+    /// What the sandbox may reach on the network. Workers need none (sub-calls travel through the host), so it is
+    /// blocked unless the operator opens it: LLM-written code could otherwise send the context anywhere.
+    public var network: SandboxNetwork = .blocked
     /// How long creation may take before it is given up (and the half-made sandbox deleted).
     public var createTimeout: Duration = .seconds(120)
     public var retry = DaytonaRetry()
@@ -22,6 +25,23 @@ public struct DaytonaSettings: Sendable {
         self.apiKey = apiKey
         self.target = target
         self.snapshot = snapshot
+    }
+}
+
+/// A Daytona sandbox's network access (`networkBlockAll` / `networkAllowList` on creation).
+public enum SandboxNetwork: Sendable, Equatable {
+    case blocked
+    case open
+    /// Only these destinations (IPv4 CIDRs such as 10.0.0.0/8).
+    case allowList([String])
+
+    /// The creation-request fields that ask for this access.
+    var requestFields: [String: Any] {
+        switch self {
+        case .blocked: ["networkBlockAll": true]
+        case .open: ["networkBlockAll": false]
+        case let .allowList(cidrs): ["networkBlockAll": false, "networkAllowList": cidrs.joined(separator: ",")]
+        }
     }
 }
 
@@ -55,7 +75,7 @@ extension DaytonaSettings: CustomStringConvertible, CustomDebugStringConvertible
     /// Everything but the key, so settings can be logged.
     public var description: String {
         "DaytonaSettings(apiURL: \(apiURL), apiKey: <hidden, \(apiKey.count) chars>, target: \(target ?? "default"), "
-            + "snapshot: \(snapshot ?? "default"), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
+            + "snapshot: \(snapshot ?? "default"), network: \(network), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
     }
 
     public var debugDescription: String { description }

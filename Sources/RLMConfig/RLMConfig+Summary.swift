@@ -27,6 +27,7 @@ extension RLMConfig {
             ("RLM_TIMEOUT_S", String(runTimeoutSeconds)),
             ("RLM_SUB_CONTEXT_TOKENS", subContextTokens.map(String.init) ?? "0 (by model name)"),
             ("RLM_SANDBOX", sandbox.rawValue),
+            ("RLM_SANDBOX_NETWORK", Self.describe(sandboxNetwork)),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
             ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
@@ -74,4 +75,12 @@ extension RLMConfig {
     }
 
     private func mask(_ secret: Secret?) -> String { secret == nil ? "not set" : "set (hidden)" }
+
+    private static func describe(_ network: SandboxNetwork) -> String {
+        switch network {
+        case .block: "block"
+        case .allow: "allow"
+        case let .allowList(cidrs): cidrs.joined(separator: ",")
+        }
+    }
 }

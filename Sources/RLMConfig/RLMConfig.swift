@@ -24,6 +24,13 @@ public struct RLMConfig: Sendable {
         case us, eu, asia
     }
 
+    /// Network access of Daytona sandboxes (local sandboxes never have any).
+    public enum SandboxNetwork: Sendable, Equatable {
+        case block
+        case allow
+        case allowList([String])
+    }
+
     public enum SandboxIsolation: String, Sendable, CaseIterable {
         case auto, bubblewrap, unshare, none
     }
@@ -58,6 +65,7 @@ public struct RLMConfig: Sendable {
     public var sandboxMemoryMB: Int
     /// Which local isolation to use; `auto` picks the strongest that works.
     public var sandboxIsolation: SandboxIsolation
+    public var sandboxNetwork: SandboxNetwork
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
@@ -153,6 +161,7 @@ extension RLMConfig {
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
         sandboxIsolation = try read.choice("RLM_SANDBOX_ISOLATION", default: .auto)
         sandboxUnsafe = try read.boolean("RLM_SANDBOX_UNSAFE", default: false)
+        sandboxNetwork = try read.network("RLM_SANDBOX_NETWORK")
         if sandboxIsolation == .none && !sandboxUnsafe {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
@@ -257,6 +266,27 @@ private final class VariableReader {
             throw .invalidValue(variable: name, expected: "a model id such as openai/gpt-4o, anthropic/claude-sonnet-4-5 or a bare model name", got: raw)
         }
         return raw
+    }
+
+    func network(_ name: String) throws(ConfigError) -> RLMConfig.SandboxNetwork {
+        guard let raw = string(name) else { return .block }
+        switch raw.lowercased() {
+        case "block": return .block
+        case "allow": return .allow
+        default:
+            let cidrs = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !cidrs.isEmpty, cidrs.count <= 10, cidrs.allSatisfy(Self.isIPv4CIDR) else {
+                throw .invalidValue(variable: name, expected: "block, allow, or a comma-separated list of up to 10 IPv4 CIDRs such as 10.0.0.0/8,192.0.2.7/32", got: raw)
+            }
+            return .allowList(cidrs)
+        }
+    }
+
+    private static func isIPv4CIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let bits = Int(parts[1]), (0...32).contains(bits), parts[1].allSatisfy(\.isNumber) else { return false }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0)! <= 255 }
     }
 
     func hostNames(_ name: String) throws(ConfigError) -> [String]? {

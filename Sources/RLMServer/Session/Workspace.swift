@@ -74,8 +74,14 @@ public actor SandboxProvider {
             limits: .init(memoryMB: config.sandboxMemoryMB)
         ))
         daytona = config.daytonaAPIKey.map { key in
-            DaytonaSandboxFactory(settings: DaytonaSettings(apiURL: config.daytonaAPIURL, apiKey: key.exposedValue,
-                                                            target: config.daytonaTarget.rawValue, snapshot: config.daytonaSnapshot))
+            var settings = DaytonaSettings(apiURL: config.daytonaAPIURL, apiKey: key.exposedValue,
+                                           target: config.daytonaTarget.rawValue, snapshot: config.daytonaSnapshot)
+            settings.network = switch config.sandboxNetwork {
+            case .block: .blocked
+            case .allow: .open
+            case let .allowList(cidrs): .allowList(cidrs)
+            }
+            return DaytonaSandboxFactory(settings: settings)
         }
     }
 
