@@ -240,7 +240,9 @@ actor RunFrame {
     private func askRoot(iteration: Int?, extra: String? = nil) async throws -> Result<ChatResponse, RunEnding> {
         let total = request.limits.maxIterations
         let label = iteration.map { "iteration \($0)/\(total)" } ?? "out of iterations"
-        if case let .failure(ending) = await fitHistory(iteration: iteration ?? total, label: label, extra: extra) { return .failure(ending) }
+        // A spent call budget ends the run (just below) without compacting first.
+        if await ledger.callsLeft > 0,
+           case let .failure(ending) = await fitHistory(iteration: iteration ?? total, label: label, extra: extra) { return .failure(ending) }
         await progress?(iteration ?? total, total, iteration == nil ? "out of iterations: asking for a final answer" : "\(label): asking the root model")
         do {
             try await ledger.reserve(1)

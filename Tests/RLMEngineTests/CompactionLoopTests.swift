@@ -24,7 +24,7 @@ import Testing
 
         #expect(result.status == .submitted && result.answer == .int(4242) && result.llmCalls == 4)
         let compaction = try #require(result.trajectory[3].compaction)
-        #expect(compaction.method == .mechanical && compaction.note == "1 LLM call left, kept for the root model")
+        #expect(compaction.method == .mechanical && compaction.note == "no LLM call left for a summary (max_llm_calls=4; the root model's next call comes first)")
         #expect(compaction.iteration == 4 && compaction.tokensAfter < compaction.tokensBefore && compaction.limitTokens == 3_481)
         #expect(await sub.requests.isEmpty)
         // The REPL was asked for its variables in the run's own namespace.

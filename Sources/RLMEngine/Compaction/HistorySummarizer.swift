@@ -31,12 +31,14 @@ struct HistorySummarizer: Sendable {
         }
     }
 
-    /// Why the budgets cannot spare a summary call: the root model must keep at least one call, and the token budget
-    /// must hold this call twice over.
+    /// Why the budgets cannot spare a summary call: the root model's next call comes first, and the token budget must
+    /// hold this call twice over.
     private func refusal(promptTokens: Int, answerTokens: Int) async -> Refusal? {
         if let exhausted = await ledger.exhausted { return Refusal(reason: exhausted) }
         let callsLeft = await ledger.callsLeft
-        if callsLeft < 2 { return Refusal(reason: "\(callsLeft) LLM call\(callsLeft == 1 ? "" : "s") left, kept for the root model") }
+        if callsLeft < 2 {
+            return Refusal(reason: "no LLM call left for a summary (max_llm_calls=\(ledger.limits.maxLLMCalls); the root model's next call comes first)")
+        }
         if let maxTokens = ledger.limits.maxTotalTokens {
             let left = maxTokens - (await ledger.usage.totalTokens)
             let needed = promptTokens + answerTokens
