@@ -91,20 +91,11 @@ actor RunFrame {
             var blocks = CodeBlocks.extract(from: reply.text)
             var submission: [String: JSONValue]?
             var observation: String
-            var finalVariable: String?
-            if blocks.isEmpty, let asked = CodeBlocks.plainTextFinalVar(in: reply.text) {
-                switch asked {
-                case let .name(name):
-                    // Run as the worker's own FINAL_VAR, so the value is the REPL's, exactly as SUBMIT would send it.
-                    blocks = ["FINAL_VAR(\"\(name)\")"]
-                    finalVariable = name
-                case let .invalid(argument):
-                    step.feedback = "FINAL_VAR needs the name of a REPL variable, e.g. FINAL_VAR(result); `\(argument)` is not one. "
-                        + "Nothing ran. Store the answer in a variable with a ```python block first, or call SUBMIT(answer=...) in one."
-                }
-            }
-            if blocks.isEmpty, let feedback = step.feedback {
-                observation = feedback
+            let finalVariable = blocks.isEmpty ? CodeBlocks.plainTextFinalVar(in: reply.text) : nil
+            // Run as the worker's own FINAL_VAR, so the value is the REPL's, exactly as SUBMIT would send it.
+            if case let .name(name) = finalVariable { blocks = ["FINAL_VAR(\"\(name)\")"] }
+            if case let .invalid(argument) = finalVariable {
+                observation = Observation.invalidFinalVariable(argument)
             } else if blocks.isEmpty {
                 if let final = CodeBlocks.plainTextFinal(in: reply.text) {
                     submission = ["answer": .string(final)]
@@ -120,10 +111,9 @@ actor RunFrame {
                     step.blocks = runs
                     submission = submitted
                     observation = Observation.render(runs, skipped: skipped)
-                    if let name = finalVariable, submitted == nil {
-                        let feedback = Observation.missingFinalVariable(name, runs: runs)
-                        step.feedback = feedback
-                        observation = feedback
+                    if case let .name(name) = finalVariable, submitted == nil {
+                        observation = Observation.missingFinalVariable(name, runs: runs)
+                        step.feedback = observation
                     }
                 } catch {
                     step.durationMS = stepStarted.millisecondsAgo
