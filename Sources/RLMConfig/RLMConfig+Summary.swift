@@ -26,6 +26,8 @@ extension RLMConfig {
             ("RLM_MAX_TOTAL_TOKENS", maxTotalTokens.map(String.init) ?? "0 (no limit)"),
             ("RLM_TIMEOUT_S", String(runTimeoutSeconds)),
             ("RLM_SUB_CONTEXT_TOKENS", subContextTokens.map(String.init) ?? "0 (by model name)"),
+            ("RLM_ROOT_CONTEXT_TOKENS", rootContextTokens.map(String.init) ?? "0 (by model name)"),
+            ("RLM_COMPACTION_THRESHOLD", String(compactionThreshold)),
             ("RLM_SANDBOX", sandbox.rawValue),
             ("RLM_SANDBOX_NETWORK", Self.describe(sandboxNetwork)),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),

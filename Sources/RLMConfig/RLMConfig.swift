@@ -59,6 +59,10 @@ public struct RLMConfig: Sendable {
     public var runTimeoutSeconds: Int
     /// The sub model's context window in tokens; nil: known by model name (128k for unknown models).
     public var subContextTokens: Int?
+    /// The root model's context window in tokens; nil: known by model name (128k for unknown models).
+    public var rootContextTokens: Int?
+    /// The share of the root window a request may fill before older iterations are compacted (0.1–0.95).
+    public var compactionThreshold: Double
     // Sandbox
     public var sandbox: SandboxChoice
     public var python: String?
@@ -156,6 +160,13 @@ extension RLMConfig {
         runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: 600, range: 1...86_400)
         let window = try read.integer("RLM_SUB_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
         subContextTokens = window == 0 ? nil : window
+        let rootWindow = try read.integer("RLM_ROOT_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
+        rootContextTokens = rootWindow == 0 ? nil : rootWindow
+        if let rootWindow = rootContextTokens, rootWindow < 2048 {
+            throw .invalidValue(variable: "RLM_ROOT_CONTEXT_TOKENS", expected: "0 (by model name) or at least 2048 tokens (the system prompt alone takes about 1,000)",
+                                got: String(rootWindow))
+        }
+        compactionThreshold = try read.fraction("RLM_COMPACTION_THRESHOLD", default: 0.85, range: 0.1...0.95)
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
@@ -230,6 +241,16 @@ private final class VariableReader {
         guard let raw = string(name) else { return fallback }
         guard let value = Int(raw), range.contains(value) else {
             throw .invalidNumber(variable: name, range: range, got: raw)
+        }
+        return value
+    }
+
+    /// A decimal fraction such as 0.85 (a percentage such as 85 is refused, with the fraction it probably meant).
+    func fraction(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let raw = string(name) else { return fallback }
+        guard let value = Double(raw), value.isFinite, range.contains(value) else {
+            let hint = Double(raw).map { $0 > 1 && $0 <= 100 ? " (for \(raw) % write \($0 / 100))" : "" } ?? ""
+            throw .invalidValue(variable: name, expected: "a fraction between \(range.lowerBound) and \(range.upperBound), e.g. 0.85\(hint)", got: raw)
         }
         return value
     }

@@ -78,10 +78,12 @@ public struct Step: Sendable, Encodable {
     /// What the engine told the model after the code ran (a rejected submission, a missing code block).
     public var feedback: String?
     public var durationMS: Double
+    /// Set when the root conversation was compacted before this step's request.
+    public var compaction: Compaction? = nil
 
     enum CodingKeys: String, CodingKey {
         case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
-        case blocks, feedback, durationMS = "duration_ms"
+        case blocks, feedback, durationMS = "duration_ms", compaction
     }
 }
 

@@ -65,7 +65,8 @@ extension ServerRuntime {
         let router = ModelRouter(config: config, logger: logger)
         let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
         return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
-                         windows: ModelWindows(override: config.subContextTokens))
+                         windows: ModelWindows(override: config.subContextTokens, rootOverride: config.rootContextTokens,
+                                               compactionThreshold: config.compactionThreshold))
     }
 }
 

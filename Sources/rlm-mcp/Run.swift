@@ -33,6 +33,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Root-model turns before the fallback answer (default RLM_MAX_ITERATIONS).")
     var maxIterations: Int?
 
+    @Option(help: "The root model's context window in tokens; older iterations are compacted near it (default RLM_ROOT_CONTEXT_TOKENS, else by model name).")
+    var rootContextTokens: Int?
+
     @OptionGroup var options: ConfigOptions
 
     func validate() throws {
@@ -47,6 +50,7 @@ struct Run: AsyncParsableCommand {
         flags["RLM_MODEL"] = model
         flags["RLM_SUBTASK_MODEL"] = subModel
         flags["RLM_MAX_ITERATIONS"] = maxIterations.map(String.init)
+        flags["RLM_ROOT_CONTEXT_TOKENS"] = rootContextTokens.map(String.init)
         let config = try options.resolve(extraFlags: flags)
         for (model, source) in [(config.model, "RLM_MODEL"), (config.subtaskModel, "RLM_SUBTASK_MODEL")] {
             if let hint = config.setupHint(forModel: model, setBy: source) { fail("no language model is configured: \(hint)", status: 2) }

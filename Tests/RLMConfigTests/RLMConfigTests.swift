@@ -52,6 +52,9 @@ import Testing
         (["MCP_ALLOWED_ORIGINS": "example.com"], "MCP_ALLOWED_ORIGINS must be a comma-separated list of origins"),
         (["RLM_MODEL": "gpt 4o"], "RLM_MODEL must be a model id"),
         (["MCP_HOST": "local host"], "MCP_HOST must be a host name or IP address"),
+        (["RLM_COMPACTION_THRESHOLD": "85"], "RLM_COMPACTION_THRESHOLD must be a fraction between 0.1 and 0.95, e.g. 0.85 (for 85 % write 0.85)"),
+        (["RLM_COMPACTION_THRESHOLD": "most"], "RLM_COMPACTION_THRESHOLD must be a fraction between 0.1 and 0.95"),
+        (["RLM_ROOT_CONTEXT_TOKENS": "1000"], "RLM_ROOT_CONTEXT_TOKENS must be 0 (by model name) or at least 2048 tokens"),
     ])
     func invalidValuesNameTheVariable(values: [String: String], message: String) {
         do {
@@ -60,6 +63,13 @@ import Testing
         } catch {
             #expect(error.description.hasPrefix(message), "\(error.description)")
         }
+    }
+
+    @Test func theRootWindowAndCompactionThresholdAreRead() throws {
+        let defaults = try config([:])
+        #expect(defaults.rootContextTokens == nil && defaults.compactionThreshold == 0.85)
+        let set = try config(["RLM_ROOT_CONTEXT_TOKENS": "12000", "RLM_COMPACTION_THRESHOLD": "0.7"])
+        #expect(set.rootContextTokens == 12_000 && set.compactionThreshold == 0.7)
     }
 
     @Test func choicesAreCaseInsensitive() throws {
