@@ -67,12 +67,18 @@ public struct RLMConfig: Sendable {
     public var sandbox: SandboxChoice
     public var python: String?
     public var sandboxMemoryMB: Int
+    /// Live local Python workers the whole server may hold (spares included).
+    public var maxWorkers: Int
+    /// Named REPL namespaces (each a live worker) one workspace may hold.
+    public var maxWorkspaceWorkers: Int
     /// Which local isolation to use; `auto` picks the strongest that works.
     public var sandboxIsolation: SandboxIsolation
     public var sandboxNetwork: SandboxNetwork
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
+    /// Workspaces one client (bearer token, or everyone without one) keeps open.
+    public var maxWorkspaces: Int
     /// Signs workspace handles; replicas that share it accept each other's handles. Nil: a random key per process.
     public var workspaceKey: Secret?
     // Server
@@ -118,6 +124,12 @@ public struct RLMConfig: Sendable {
 }
 
 extension RLMConfig {
+    /// One live worker per 256 MB of the machine's memory, from 8 to 256: an idle worker takes 7–12 MB, a busy one
+    /// up to RLM_SANDBOX_MEMORY_MB of address space, and the rest of the machine needs room too.
+    static var defaultMaxWorkers: Int {
+        min(256, max(8, Int(ProcessInfo.processInfo.physicalMemory / (256 * 1024 * 1024))))
+    }
+
     /// Loads flags > environment > `envFiles` > the user's config file (see `LayeredVariables.standard`) and
     /// validates every variable.
     public static func load(
@@ -170,6 +182,8 @@ extension RLMConfig {
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
+        maxWorkers = try read.integer("RLM_MAX_WORKERS", default: Self.defaultMaxWorkers, range: 2...4096)
+        maxWorkspaceWorkers = try read.integer("RLM_MAX_WORKSPACE_WORKERS", default: 8, range: 1...1024)
         sandboxIsolation = try read.choice("RLM_SANDBOX_ISOLATION", default: .auto)
         sandboxUnsafe = try read.boolean("RLM_SANDBOX_UNSAFE", default: false)
         sandboxNetwork = try read.network("RLM_SANDBOX_NETWORK")
@@ -177,6 +191,7 @@ extension RLMConfig {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
+        maxWorkspaces = try read.integer("RLM_MAX_WORKSPACES", default: 64, range: 1...100_000)
         workspaceKey = read.secret("RLM_WORKSPACE_KEY")
         if let key = workspaceKey, key.exposedValue.utf8.count < 32 {
             // The value itself is a secret: the message names only its length.

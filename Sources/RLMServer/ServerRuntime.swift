@@ -28,7 +28,8 @@ public final class ServerRuntime: Sendable {
             provider: sandboxes,
             idleLimit: .seconds(config.workspaceIdleSeconds),
             // Replicas sharing the key serve each other's Daytona workspaces; local sandboxes die with their server.
-            adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil
+            adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil,
+            maxPerOwner: config.maxWorkspaces
         )
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all

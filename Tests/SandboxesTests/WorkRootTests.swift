@@ -18,11 +18,11 @@ import Testing
         // A killed server's: its lock file is there but nobody holds it.
         let abandoned = temporary + "/rlm-mcp-999999-dead"
         try FileManager.default.createDirectory(atPath: abandoned + "/s1-x", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: abandoned + "/owner.lock", contents: Data("999999\n".utf8))
+        _ = FileManager.default.createFile(atPath: abandoned + "/owner.lock", contents: Data("999999\n".utf8))
         // Another live server's: a separate process holds its lock.
         let other = temporary + "/rlm-mcp-1-alive"
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: other + "/owner.lock", contents: Data())
+        _ = FileManager.default.createFile(atPath: other + "/owner.lock", contents: Data())
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = [other + "/owner.lock", "sleep", "30"]

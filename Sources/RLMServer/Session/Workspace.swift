@@ -71,7 +71,8 @@ public actor SandboxProvider {
         }
         local = LocalSandboxFactory(settings: .init(
             python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
-            limits: .init(memoryMB: config.sandboxMemoryMB)
+            limits: { var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB); limits.maxNamedWorkers = config.maxWorkspaceWorkers; return limits }(),
+            maxWorkers: config.maxWorkers
         ))
         daytona = config.daytonaAPIKey.map { key in
             var settings = DaytonaSettings(apiURL: config.daytonaAPIURL, apiKey: key.exposedValue,

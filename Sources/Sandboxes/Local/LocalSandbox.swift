@@ -18,6 +18,8 @@ public actor LocalSandbox: Sandbox {
         /// Processes the sandbox's code may run at once, beyond what its user already runs.
         public var processes = 128
         public var maxDownloadBytes = 50 * 1024 * 1024
+        /// Named namespaces (live workers) one sandbox keeps at once.
+        public var maxNamedWorkers = 8
 
         public init(memoryMB: Int) { self.memoryMB = memoryMB }
     }
@@ -33,7 +35,8 @@ public actor LocalSandbox: Sandbox {
     private var closed = false
 
     /// Creates the working directory `root/id`; workers start on first use.
-    public init(id: String, root: String, plan: IsolationPlan, limits: Limits, workerScript: String, uid: UInt32?) throws(SandboxError) {
+    public init(id: String, root: String, plan: IsolationPlan, limits: Limits, workerScript: String, uid: UInt32?,
+                quota: WorkerQuota? = nil) throws(SandboxError) {
         self.id = id
         self.plan = uid.map { plan.withUnprivilegedID($0) } ?? plan
         self.limits = limits
@@ -46,7 +49,7 @@ public actor LocalSandbox: Sandbox {
         files = ContainedFiles(root: workDir, visibleRoot: self.plan.visibleWorkDir(host: workDir), owner: self.plan.unprivilegedID)
         let launcher = LocalWorkerLauncher(plan: self.plan, limits: limits, workDir: workDir, workerScript: workerScript)
         self.launcher = launcher
-        workers = WorkerPool { try await launcher.start() }
+        workers = WorkerPool(start: { try await launcher.start() }, quota: quota, maxNamed: limits.maxNamedWorkers)
     }
 
     // MARK: - Code

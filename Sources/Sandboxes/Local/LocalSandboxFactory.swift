@@ -14,16 +14,21 @@ public actor LocalSandboxFactory {
         public var isolation: IsolationLevel?
         public var allowUnsafe: Bool
         public var limits: LocalSandbox.Limits
+        /// Live workers across every sandbox of this factory (nil: no server-wide cap).
+        public var maxWorkers: Int?
 
-        public init(python: String?, isolation: IsolationLevel?, allowUnsafe: Bool, limits: LocalSandbox.Limits) {
+        public init(python: String?, isolation: IsolationLevel?, allowUnsafe: Bool, limits: LocalSandbox.Limits, maxWorkers: Int? = nil) {
             self.python = python
             self.isolation = isolation
             self.allowUnsafe = allowUnsafe
             self.limits = limits
+            self.maxWorkers = maxWorkers
         }
     }
 
     private let settings: Settings
+    /// Shared by every sandbox this factory makes.
+    public nonisolated let quota: WorkerQuota?
     private let searchPath: String
     private var plan: Result<IsolationPlan, SandboxError>?
     private var root: WorkRoot?
@@ -33,6 +38,7 @@ public actor LocalSandboxFactory {
 
     public init(settings: Settings, searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") {
         self.settings = settings
+        quota = settings.maxWorkers.map(WorkerQuota.init(capacity:))
         self.searchPath = searchPath
     }
 
@@ -45,7 +51,7 @@ public actor LocalSandboxFactory {
         created += 1
         let uid: UInt32? = plan.unprivilegedID == nil ? nil : Self.firstSandboxUID + UInt32(created % 1_000_000)
         return try LocalSandbox(id: "s\(created)-\(Self.randomSuffix())", root: root, plan: plan, limits: settings.limits,
-                                workerScript: try workerScriptCopy(in: root), uid: uid)
+                                workerScript: try workerScriptCopy(in: root), uid: uid, quota: quota)
     }
 
     /// Deletes the directory that holds every sandbox of this process.
