@@ -123,6 +123,19 @@ import Glibc
         }
     }
 
+    @Test func thePrivateTmpIsSized() async throws {
+        try await withSandbox { sandbox in
+            let result = try await run(sandbox, """
+                import os
+                chunk = b'x' * (1 << 20)
+                with open('/tmp/fill', 'wb') as f:
+                    for _ in range(400): f.write(chunk)
+                """)
+            #expect(result.error?.message.contains("No space left on device") == true, "\(String(describing: result.error))")
+            #expect(try await run(sandbox, "print('alive')").stdout == "alive\n")
+        }
+    }
+
     @Test func anOutboxThatNobodyDrainsOverflowsInsteadOfBlocking() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)

@@ -18,6 +18,8 @@ public actor LocalSandbox: Sandbox {
         /// Processes the sandbox's code may run at once, beyond what its user already runs.
         public var processes = 128
         public var maxDownloadBytes = 50 * 1024 * 1024
+        /// Size of each worker's private `/tmp` (bubblewrap).
+        public var tmpMB = 256
         /// Named namespaces (live workers) one sandbox keeps at once.
         public var maxNamedWorkers = 8
 
@@ -38,7 +40,7 @@ public actor LocalSandbox: Sandbox {
     public init(id: String, root: String, plan: IsolationPlan, limits: Limits, workerScript: String, uid: UInt32?,
                 quota: WorkerQuota? = nil) throws(SandboxError) {
         self.id = id
-        self.plan = uid.map { plan.withUnprivilegedID($0) } ?? plan
+        self.plan = (uid.map { plan.withUnprivilegedID($0) } ?? plan).withTmpSize(limits.tmpMB)
         self.limits = limits
         self.workerScript = workerScript
         workDir = (root as NSString).appendingPathComponent(id)
