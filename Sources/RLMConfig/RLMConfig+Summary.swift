@@ -32,6 +32,7 @@ extension RLMConfig {
             ("RLM_SANDBOX_NETWORK", Self.describe(sandboxNetwork)),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
+            ("RLM_SANDBOX_TOTAL_MEMORY_MB", String(sandboxTotalMemoryMB)),
             ("RLM_SANDBOX_TMP_MB", String(sandboxTmpMB)),
             ("RLM_MAX_WORKERS", String(maxWorkers)),
             ("RLM_MAX_WORKSPACE_WORKERS", String(maxWorkspaceWorkers)),

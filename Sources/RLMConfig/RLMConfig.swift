@@ -67,6 +67,8 @@ public struct RLMConfig: Sendable {
     public var sandbox: SandboxChoice
     public var python: String?
     public var sandboxMemoryMB: Int
+    /// Memory of all of one local sandbox's processes and its /tmp together, where a cgroup can enforce it.
+    public var sandboxTotalMemoryMB: Int
     /// Size of each local worker's private /tmp (RAM-backed).
     public var sandboxTmpMB: Int
     /// Live local Python workers the whole server may hold (spares included).
@@ -184,6 +186,7 @@ extension RLMConfig {
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
+        sandboxTotalMemoryMB = try read.integer("RLM_SANDBOX_TOTAL_MEMORY_MB", default: 4096, range: 64...1_048_576)
         sandboxTmpMB = try read.integer("RLM_SANDBOX_TMP_MB", default: 256, range: 1...65_536)
         maxWorkers = try read.integer("RLM_MAX_WORKERS", default: Self.defaultMaxWorkers, range: 2...4096)
         maxWorkspaceWorkers = try read.integer("RLM_MAX_WORKSPACE_WORKERS", default: 8, range: 1...1024)

@@ -71,7 +71,7 @@ public actor SandboxProvider {
         }
         local = LocalSandboxFactory(settings: .init(
             python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
-            limits: { var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB); limits.maxNamedWorkers = config.maxWorkspaceWorkers; limits.tmpMB = config.sandboxTmpMB; return limits }(),
+            limits: { var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB); limits.maxNamedWorkers = config.maxWorkspaceWorkers; limits.tmpMB = config.sandboxTmpMB; limits.totalMemoryMB = config.sandboxTotalMemoryMB; return limits }(),
             maxWorkers: config.maxWorkers
         ))
         daytona = config.daytonaAPIKey.map { key in

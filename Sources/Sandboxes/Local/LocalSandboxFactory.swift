@@ -93,6 +93,7 @@ public actor LocalSandboxFactory {
     private func workRoot() throws(SandboxError) -> String {
         if let root { return root.path }
         WorkRoot.removeAbandoned()
+        SandboxCgroup.removeAbandoned()
         let made = try WorkRoot.create()
         root = made
         return made.path
