@@ -26,6 +26,9 @@ let package = Package(
                 "RLMConfig",
                 "RLMServer",
                 "RLMEngine",
+                "LanguageModels",
+                "RLMCommon",
+                "SandboxBackends",
                 "Daytona",
                 "Sandboxes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -37,10 +40,11 @@ let package = Package(
             name: "RLMServer",
             dependencies: [
                 "RLMConfig",
+                "RLMCommon",
+                "SandboxBackends",
                 "RLMEngine",
                 "LanguageModels",
                 "Sandboxes",
-                "Daytona",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -52,16 +56,19 @@ let package = Package(
         ),
         .target(
             name: "RLMEngine",
-            dependencies: ["Sandboxes", "LanguageModels"],
+            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon"],
             resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
+        .target(name: "RLMCommon"),
+        .target(name: "SandboxBackends", dependencies: ["RLMConfig", "Sandboxes", "Daytona"]),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
             name: "Daytona",
             dependencies: [
                 "Sandboxes",
+                "RLMCommon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +83,7 @@ let package = Package(
             name: "LanguageModels",
             dependencies: [
                 "RLMConfig",
+                "RLMCommon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -83,11 +91,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
+        .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
         .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
         .target(name: "FakeServices", path: "Tests/FakeServices"),
-        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "FakeServices", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "FakeServices", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
             dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]

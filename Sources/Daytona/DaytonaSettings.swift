@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 /// Where the Daytona API is and how sandboxes are made there; the key is sent only as a bearer token.
 public struct DaytonaSettings: Sendable {
@@ -18,7 +19,8 @@ public struct DaytonaSettings: Sendable {
     public var network: SandboxNetwork = .blocked
     /// How long creation may take before it is given up (and the half-made sandbox deleted).
     public var createTimeout: Duration = .seconds(120)
-    public var retry = DaytonaRetry()
+    /// Backoff for the calls `DaytonaClient.RetryRule` allows to repeat: shorter than a model call's (0.2 s base, 5 s cap).
+    public var retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(200), maxDelay: .seconds(5), jitterFloor: 0.5)
 
     public init(apiURL: String, apiKey: String, target: String? = nil, snapshot: String? = nil) {
         self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
@@ -43,32 +45,6 @@ public enum SandboxNetwork: Sendable, Equatable {
         case let .allowList(cidrs): ["networkBlockAll": false, "networkAllowList": cidrs.joined(separator: ",")]
         }
     }
-}
-
-/// Backoff for idempotent calls answered with 408, 429, 5xx or a transport error.
-public struct DaytonaRetry: Sendable {
-    public var maxAttempts = 4
-    public var baseDelay: Duration = .milliseconds(200)
-    public var maxDelay: Duration = .seconds(5)
-
-    public init() {}
-
-    static func isRetryable(status: Int) -> Bool {
-        status == 408 || status == 429 || (500...599).contains(status)
-    }
-
-    /// Exponential backoff with full jitter, or the server's Retry-After (seconds) when given, capped at `maxDelay`.
-    func delay(afterAttempt attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            return min(.milliseconds(Int(seconds * 1000)), maxDelay)
-        }
-        let ceiling = min(baseDelay * (1 << min(attempt - 1, 16)), maxDelay)
-        return .milliseconds(Int(Double.random(in: 0.5...1) * ceiling.milliseconds))
-    }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 extension DaytonaSettings: CustomStringConvertible, CustomDebugStringConvertible {

@@ -54,33 +54,6 @@ extension RLMConfig {
         return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
     }
 
-    /// Whether the root model can be called: its provider has a key, or it is an OpenAI-compatible
-    /// endpoint other than OpenAI's own (local servers such as Ollama or vLLM usually need no key).
-    public var llmConfigured: Bool { llmSetupHint == nil }
-
-    /// What to set so the root model can be called; nil when it already can.
-    public var llmSetupHint: String? { setupHint(forModel: model, setBy: "RLM_MODEL") }
-
-    /// What to set so `model` (chosen by `source`, e.g. RLM_SUBTASK_MODEL or a tool argument) can be called; nil when it can.
-    public func setupHint(forModel model: String, setBy source: String) -> String? {
-        switch Self.provider(of: model) {
-        case .anthropic:
-            guard anthropicAPIKey == nil else { return nil }
-            return "\(source) is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with \(source)."
-        case .openAI:
-            guard openAIAPIKey == nil, openAIBaseURL == "https://api.openai.com/v1" else { return nil }
-            return "\(source) is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
-                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and \(source)=anthropic/<model>."
-        }
-    }
-
-    public enum ModelProvider: String, Sendable { case openAI = "openai", anthropic }
-
-    /// `anthropic/…` goes to the Anthropic client; `openai/…` and every other id to the OpenAI-compatible one.
-    public static func provider(of modelID: String) -> ModelProvider {
-        modelID.hasPrefix("anthropic/") ? .anthropic : .openAI
-    }
-
     private func mask(_ secret: Secret?) -> String { secret == nil ? "not set" : "set (hidden)" }
 
     private static func describe(_ network: SandboxNetwork) -> String {

@@ -167,13 +167,13 @@ extension RLMConfig {
         anthropicBaseURL = try read.url("ANTHROPIC_BASE_URL", default: "https://api.anthropic.com")
         model = try read.modelID("RLM_MODEL", default: "openai/gpt-4o")
         subtaskModel = try read.modelID("RLM_SUBTASK_MODEL", default: "openai/gpt-4o-mini")
-        maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: 15, range: 1...1000)
-        maxDepth = try read.integer("RLM_MAX_DEPTH", default: 1, range: 0...10)
+        maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: RunDefaults.maxIterations, range: 1...1000)
+        maxDepth = try read.integer("RLM_MAX_DEPTH", default: RunDefaults.maxDepth, range: 0...10)
         subConcurrency = try read.integer("RLM_SUB_CONCURRENCY", default: 16, range: 1...1024)
-        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: 100, range: 1...100_000)
+        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: RunDefaults.maxLLMCalls, range: 1...100_000)
         let tokens = try read.integer("RLM_MAX_TOTAL_TOKENS", default: 0, range: 0...1_000_000_000)
         maxTotalTokens = tokens == 0 ? nil : tokens
-        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: 600, range: 1...86_400)
+        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: RunDefaults.timeoutSeconds, range: 1...86_400)
         let window = try read.integer("RLM_SUB_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
         subContextTokens = window == 0 ? nil : window
         let rootWindow = try read.integer("RLM_ROOT_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)

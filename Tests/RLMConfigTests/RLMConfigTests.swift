@@ -102,16 +102,6 @@ import Testing
         try config(["MCP_HOST": "0.0.0.0"]).checkBindSafety(allowUnauthenticated: false)  // stdio listens nowhere
     }
 
-    @Test func llmReadinessFollowsTheRootModelsProvider() throws {
-        #expect(try config([:]).llmConfigured == false)
-        #expect(try config(["OPENAI_API_KEY": "k"]).llmConfigured)
-        #expect(try config(["OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"]).llmConfigured)
-        #expect(try config(["RLM_MODEL": "anthropic/claude-sonnet-4-5", "OPENAI_API_KEY": "k"]).llmConfigured == false)
-        #expect(try config(["RLM_MODEL": "anthropic/claude-sonnet-4-5", "ANTHROPIC_API_KEY": "k"]).llmConfigured)
-        #expect(try config([:]).llmSetupHint?.contains("OPENAI_API_KEY") == true)
-        #expect(try config(["OPENAI_API_KEY": "k"]).llmSetupHint == nil)
-    }
-
     @Test func secretsNeverPrintTheirValue() throws {
         let config = try config(["OPENAI_API_KEY": "sk-secret-value", "MCP_AUTH_TOKEN": "tok-secret"])
         #expect(!"\(config.openAIAPIKey!)".contains("sk-secret"))
