@@ -41,6 +41,7 @@ let package = Package(
                 "LanguageModels",
                 "Sandboxes",
                 "Daytona",
+                "JSONRPCWire",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -56,6 +57,10 @@ let package = Package(
             resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
+        // The JSON-RPC envelope check every transport runs first; dependency-free so its fuzz target builds alone.
+        .target(name: "JSONRPCWire"),
+        // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
+        .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
@@ -90,7 +95,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )
