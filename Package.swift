@@ -45,6 +45,7 @@ let package = Package(
                 "RLMEngine",
                 "LanguageModels",
                 "Sandboxes",
+                "JSONRPCWire",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -62,6 +63,10 @@ let package = Package(
         .target(name: "RLMConfig"),
         .target(name: "RLMCommon"),
         .target(name: "SandboxBackends", dependencies: ["RLMConfig", "Sandboxes", "Daytona"]),
+        // The JSON-RPC envelope check every transport runs first; dependency-free so its fuzz target builds alone.
+        .target(name: "JSONRPCWire"),
+        // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
+        .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
@@ -99,7 +104,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

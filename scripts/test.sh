@@ -13,6 +13,8 @@ echo "==> swift build"
 swift build --build-tests
 echo "==> swift test"
 swift test --skip-build
+echo "==> fuzz seed corpus through the JSON-RPC envelope check (scripts/fuzz.sh fuzzes it)"
+.build/debug/message-fuzz
 
 # A private venv with the pinned official client, rebuilt only when the pins change.
 venv=.venv-test

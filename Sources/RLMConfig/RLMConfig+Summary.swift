@@ -16,6 +16,8 @@ extension RLMConfig {
             ("MCP_ALLOWED_ORIGINS", allowedOrigins?.joined(separator: ",") ?? "localhost origins"),
             ("MCP_ALLOWED_HOSTS", allowedHosts?.joined(separator: ",") ?? "from MCP_HOST"),
             ("MCP_MAX_BODY_MB", String(maxRequestBodyMB)),
+            ("MCP_SSE_REPLAY_EVENTS", String(sseReplayEvents)),
+            ("MCP_SSE_REPLAY_KB", String(sseReplayKB)),
             ("RLM_LOG_LEVEL", logLevel.rawValue),
             ("RLM_MODEL", model),
             ("RLM_SUBTASK_MODEL", subtaskModel),

@@ -97,6 +97,9 @@ public struct RLMConfig: Sendable {
     /// loopback bind, any name for a wildcard bind). `["*"]` allows any.
     public var allowedHosts: [String]?
     public var maxRequestBodyMB: Int
+    /// Events, and KB of them, each streamable-HTTP SSE stream keeps for clients resuming with `Last-Event-ID`.
+    public var sseReplayEvents: Int
+    public var sseReplayKB: Int
     /// Registers the diagnostic tools that the interop tests use to exercise progress and cancellation.
     public var diagnosticTools: Bool
 
@@ -212,6 +215,8 @@ extension RLMConfig {
         allowedOrigins = try read.origins("MCP_ALLOWED_ORIGINS")
         allowedHosts = try read.hostNames("MCP_ALLOWED_HOSTS")
         maxRequestBodyMB = try read.integer("MCP_MAX_BODY_MB", default: 16, range: 1...1024)
+        sseReplayEvents = try read.integer("MCP_SSE_REPLAY_EVENTS", default: 64, range: 0...100_000)
+        sseReplayKB = try read.integer("MCP_SSE_REPLAY_KB", default: 1024, range: 0...1_048_576)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
         sources = read.sources
     }

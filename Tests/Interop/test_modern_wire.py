@@ -136,6 +136,7 @@ def test_discover_advertises_versions_capabilities_and_identity(wire):
     assert result["supportedVersions"][0] == MODERN and "2025-11-25" in result["supportedVersions"]
     assert result["capabilities"]["tools"] == {"listChanged": False}
     assert result["capabilities"]["extensions"] == {TASKS: {}}
+    assert "logging" not in result["capabilities"]  # deprecated in 2026-07-28: the server logs to stderr instead
     assert result["_meta"][SERVER_INFO_KEY]["name"] == "rlm-mcp"
     assert result["ttlMs"] >= 0 and result["cacheScope"] == "public" and "workspace" in result["instructions"]
     if isinstance(wire, HTTPWire):
@@ -194,7 +195,8 @@ def test_tool_call_results_carry_result_type_and_server_info(wire):
     assert result["resultType"] == "complete" and result["_meta"][SERVER_INFO_KEY]["name"] == "rlm-mcp"
     assert result["structuredContent"]["session"] == "stateless"
     status, unknown = wire.send(request("tools/call", id=2, name="rlm_teleport", arguments={}))
-    assert "rlm_status" in error_of(wire, status, unknown, -32602, 400)["message"]
+    refused = error_of(wire, status, unknown, -32602, 400)
+    assert "rlm_teleport" in refused["message"] and "rlm_status" in refused["data"]["availableTools"]
 
 
 # --- per-request progress and log level -------------------------------------------------------------------------------
@@ -209,21 +211,13 @@ def call_progress(wire, level: str | None, id="p"):
     return messages
 
 
-def test_progress_and_requested_logs_travel_with_their_request(wire):
+def test_progress_travels_with_its_request_and_requested_logs_stay_on_stderr(wire):
     messages = call_progress(wire, "debug", id="p1")
     assert response_of(messages)["result"]["structuredContent"] == {"steps_completed": 3, "progress_requested": True}
     progress = [m["params"] for m in messages if m.get("method") == "notifications/progress"]
     assert [(p["progressToken"], p["progress"], p["total"]) for p in progress] == [("tok-p1", 1, 3), ("tok-p1", 2, 3), ("tok-p1", 3, 3)]
-    logs = [m["params"] for m in messages if m.get("method") == "notifications/message"]
-    assert [entry["level"] for entry in logs] == ["info", "debug", "debug", "debug"]
-    assert logs[1]["data"] == "diagnostic_progress: step 1/3"
-
-
-def test_log_messages_respect_the_requested_level_and_are_absent_unless_asked(wire):
-    info = call_progress(wire, "info", id="p2")
-    assert [m["params"]["level"] for m in info if m.get("method") == "notifications/message"] == ["info"]
-    silent = call_progress(wire, None, id="p3")
-    assert not [m for m in silent if m.get("method") == "notifications/message"]
+    # Logging is deprecated in 2026-07-28: a requested log level is accepted, and the lines go to the server's stderr.
+    assert not [m for m in messages if m.get("method") == "notifications/message"]
 
 
 # --- the Tasks extension ----------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func unknownToolIsAnInvalidParamsErrorListingTheTools() async {
-        await #expect(throws: MCPError.invalidParams("Unknown tool \"nope\". Available tools: echo")) {
+        await #expect(throws: MCPError.invalidParams("Unknown tool \"nope\"; the available tools are echo")) {
             try await registry([echo { _ in ToolOutput(text: "", structured: [:]) }]).call(name: "nope", arguments: [:], context: context)
         }
     }

@@ -67,12 +67,12 @@ import Glibc
         }
     }
 
-    @Test func aRecursiveListingHoldsFewDescriptorsAndRefusesTooManyEntries() async throws {
+    @Test func aRecursiveListingIsCompleteAndRefusesTooManyEntries() async throws {
         try await withSandbox { sandbox in
             _ = try await run(sandbox, "import os\nfor i in range(300): os.makedirs(f'tree/d{i}/e')")
-            let before = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+            // The descriptor bound itself is proven under a 128-descriptor limit in the interop suite
+            // (test_security.py): counting this process's descriptors races the suites running beside it.
             #expect(try await sandbox.listFiles(path: "tree", recursive: true).count == 600)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count <= before + 2)
             _ = try await run(sandbox, "import os\nos.makedirs('many')\nfor i in range(10_001): open(f'many/{i}', 'w').close()")
             await #expect(throws: SandboxError.tooManyEntries("many", limit: 10_000)) { try await sandbox.listFiles(path: "many", recursive: false) }
         }

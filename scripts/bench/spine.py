@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Spine benchmarks (stdlib only): start-up to initialize (or server/discover) response over stdio, idle RSS, and
-rlm_status round trips over stdio and streamable HTTP, in the handshake era and in 2026-07-28. Run against a release
+rlm_status round trips over stdio and streamable HTTP, in the handshake era and in 2026-07-28, and the memory one
+handshake-era HTTP session gains over 10,000 calls (PSS from /proc/PID/smaps_rollup). Run against a release
 build:
 
     swift build -c release --product rlm-mcp && python3 scripts/bench/spine.py
@@ -137,12 +138,61 @@ def bench_http_calls(binary: str, cwd: str, calls: int, modern: bool = False) ->
         process.wait(timeout=15)
 
 
+def pss_mb(pid: int) -> float:
+    for text in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if text.startswith("Pss:"):
+            return int(text.split()[1]) / 1024
+    raise RuntimeError("no Pss line in smaps_rollup")
+
+
+def bench_session_memory(binary: str, cwd: str, calls: int) -> tuple[float, float, int]:
+    """One handshake-era streamable-HTTP session: server PSS after 500 warm-up calls and after `calls` more (MB), and
+    the size of one answer (bytes)."""
+    process = subprocess.Popen([binary, "serve", "--transport", "streamable-http", "--port", "0"], cwd=cwd,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "info"})
+    try:
+        port = next(int(m.group(1)) for text in process.stderr if (m := re.search(r"listening on http://127\.0\.0\.1:(\d+)/mcp", text)))
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+        def post(message: dict) -> tuple[http.client.HTTPResponse, bytes]:
+            connection.request("POST", "/mcp", body=json.dumps(message), headers=headers)
+            response = connection.getresponse()
+            return response, response.read()
+
+        response, _ = post(INITIALIZE)
+        headers["Mcp-Session-Id"] = response.getheader("Mcp-Session-Id")
+        headers["Mcp-Protocol-Version"] = "2025-11-25"
+        post(INITIALIZED)
+        size = 0
+        for request_id in range(1, 501):
+            size = len(post(status_call(request_id))[1])
+        before = pss_mb(process.pid)
+        for request_id in range(501, 501 + calls):
+            post(status_call(request_id))
+        after = pss_mb(process.pid)
+        connection.close()
+        return before, after, size
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "rlm-mcp"))
     parser.add_argument("--startups", type=int, default=30)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--session-calls", type=int, default=10_000, help="calls in the session-memory run")
+    parser.add_argument("--only-session-memory", action="store_true")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as cwd:
+        before, after, size = bench_session_memory(args.binary, cwd, args.session_calls)
+    print(f"{'one HTTP session: PSS growth over calls':<42} {after - before:8.1f} MB   ({before:.1f} -> {after:.1f} MB, "
+          f"{args.session_calls} calls of {size} bytes)")
+    if args.only_session_memory:
+        return
     with tempfile.TemporaryDirectory() as cwd:  # no .env files from the checkout
         bench_startup(args.binary, cwd, 3)  # warm the page cache
         startup = bench_startup(args.binary, cwd, args.startups)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSONRPCWire
 import Logging
 import MCP
 import NIOCore
@@ -57,6 +58,7 @@ public struct HTTPApplication {
                                             modern: ModernHTTPEndpoint, maxBody: Int) {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
+            if request.method == .post, let refused = refuseMalformed(body) { return refused }
             // Both eras share the endpoint: 2026-07-28 requests are told apart by their shape, the rest is a session's.
             if let response = await modern.respond(to: request, body: body) { return response }
             let response = await sessions.handle(MCP.HTTPRequest(
@@ -86,9 +88,7 @@ public struct HTTPApplication {
                 return JSONRPCErrorResponse.make(status: .badRequest, message: "missing sessionId query parameter; use the endpoint the /sse stream announced")
             }
             guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
-            guard (try? JSONSerialization.jsonObject(with: Data(buffer: body))) != nil else {
-                return JSONRPCErrorResponse.make(status: .badRequest, code: -32700, message: "the request body is not valid JSON")
-            }
+            if let refused = refuseMalformed(body) { return refused }
             guard await sessions.deliver(Data(buffer: body), to: id) else {
                 return JSONRPCErrorResponse.make(status: .notFound, message: "no open SSE session \(id); reconnect to /sse")
             }
@@ -104,6 +104,15 @@ private func collectBody(_ request: Request, upTo maxBody: Int) async throws -> 
     } catch is NIOTooManyBytesError {
         return nil
     }
+}
+
+/// The 4xx answer for a malformed JSON-RPC body (202 for a malformed notification, which gets no reply), or nil when the
+/// body is a well-formed message.
+private func refuseMalformed(_ body: ByteBuffer) -> Response? {
+    guard case .failure(let rejection) = MessageCheck.check(Data(buffer: body)) else { return nil }
+    guard rejection.answerable else { return Response(status: .accepted) }
+    return Response(status: .badRequest, headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: rejection.reply)))
 }
 
 private func bodyTooLarge(_ maxBody: Int) -> Response {

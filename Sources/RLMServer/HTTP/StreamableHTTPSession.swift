@@ -1,125 +1,300 @@
 import Foundation
+import JSONRPCWire
 import Logging
 import MCP
 
-/// One streamable-HTTP MCP session: the SDK's `StatefulHTTPServerTransport`, plus delivery of each call's progress
-/// notifications on that call's own POST response stream.
+/// One handshake-era streamable-HTTP session: each POSTed request is answered on an SSE stream of its own (with the
+/// call's progress), other server messages go to the GET stream, DELETE ends the session, and a client that lost a
+/// stream gets what it missed with `Last-Event-ID` from a bounded per-stream buffer.
 ///
-/// The SDK routes every server notification to the standalone GET stream, which a client may not have opened yet (or at
-/// all), so progress for a call could arrive late or never. The spec lets a server send notifications related to a
-/// request on that request's stream; this wrapper does so for `notifications/progress` whose token belongs to a call in
-/// flight, and passes everything else through unchanged.
+/// Why not swift-sdk's `StatefulHTTPServerTransport`: it keeps every event of a session for replay and never drops one,
+/// so a session grew by ~5 MB per 1,000 calls; and it sent progress to the GET stream, which a client may never open.
+/// Here a request stream's events are dropped once its response went out on a live connection, and every kept buffer is
+/// capped (`ReplayLimits`).
 actor StreamableHTTPSession: Transport {
     nonisolated let logger: Logger
-    private let inner: StatefulHTTPServerTransport
-    /// progressToken (as JSON text) → the open POST stream of the call that carries it.
-    private var progressStreams: [String: AsyncThrowingStream<Data, Error>.Continuation] = [:]
-    /// POST response streams still open: a session with calls in flight is never expired.
+    let sessionID: String
+    private let limits: ReplayLimits
+    private let incoming: AsyncThrowingStream<Data, Error>
+    private let incomingContinuation: AsyncThrowingStream<Data, Error>.Continuation
+    private var streams: [Int: EventStream] = [:]
+    /// Request id key → its stream; progress token key → the stream of the call that carries it.
+    private var requestStreams: [String: Int] = [:]
+    private var progressStreams: [String: Int] = [:]
+    private var standalone: Int?
+    /// Request streams finished while their client was away, oldest first: kept for resumption, at most `limits.streams`.
+    private var resumable: [Int] = []
+    private var nextStreamIndex = 1
+    private var terminated = false
+    private var initialized = false
+    /// POST response streams still waiting for their response: a session with calls in flight is never expired.
     private(set) var openCalls = 0
 
-    init(sessionID: String, logger: Logger) {
+    init(sessionID: String, limits: ReplayLimits = .standard, logger: Logger) {
+        self.sessionID = sessionID
+        self.limits = limits
         self.logger = logger
-        self.inner = StatefulHTTPServerTransport(
-            sessionIDGenerator: FixedSessionID(id: sessionID),
-            // Origin and bearer checks happen earlier, in AccessGuardMiddleware, with the configured allow-list.
-            validationPipeline: StandardValidationPipeline(validators: [
-                AcceptHeaderValidator(mode: .sseRequired),
-                ContentTypeValidator(),
-                ProtocolVersionValidator(),
-                SessionValidator(),
-            ]),
-            logger: logger
-        )
+        (incoming, incomingContinuation) = AsyncThrowingStream.makeStream()
     }
 
-    /// The inner transport's message stream, fetched in `connect()` because `receive()` must answer synchronously.
-    private var incoming: AsyncThrowingStream<Data, Error>?
+    func connect() async throws {}
 
-    func connect() async throws {
-        try await inner.connect()
-        incoming = await inner.receive()
-    }
+    func disconnect() async { terminate() }
 
-    func disconnect() async { await inner.disconnect() }
+    nonisolated func receive() -> AsyncThrowingStream<Data, Error> { incoming }
 
-    func receive() -> AsyncThrowingStream<Data, Error> {
-        incoming ?? AsyncThrowingStream { $0.finish(throwing: MCPError.internalError("transport used before connect()")) }
-    }
+    /// Bytes held for replay across the session's streams (for tests and the memory benchmark).
+    var bufferedBytes: Int { streams.values.reduce(0) { $0 + $1.buffer.byteCount } }
+    var streamCount: Int { streams.count }
+
+    // MARK: - Server → client
 
     func send(_ data: Data) async throws {
-        if let token = Self.progressToken(inNotification: data), let stream = progressStreams[token] {
-            stream.yield(SSE.event(data))
-            return
-        }
-        try await inner.send(data)
-    }
-
-    /// Handles one HTTP request for this session.
-    func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        guard request.method == "POST", let body = request.body, let call = Self.requestInfo(body) else {
-            return await inner.handleRequest(request)
-        }
-        // Register before the SDK sees the request: its handler may report progress before `handleRequest` returns.
-        let (merged, continuation) = AsyncThrowingStream<Data, Error>.makeStream()
-        if let token = call.progressToken { progressStreams[token] = continuation }
-        let response = await inner.handleRequest(request)
-        guard case let .stream(responseStream, headers) = response else {
-            if let token = call.progressToken { progressStreams[token] = nil }
-            continuation.finish()
-            return response
-        }
-        openCalls += 1
-        Task { [weak self] in
-            do {
-                for try await chunk in responseStream { continuation.yield(chunk) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
+        guard !terminated else { throw MCPError.connectionClosed }
+        switch OutgoingRoute(data) {
+        case .response(let key):
+            guard let index = requestStreams.removeValue(forKey: key) else {
+                logger.debug("response for a request with no stream", metadata: ["id": "\(key)"])
+                return
             }
-            await self?.callEnded(progressToken: call.progressToken)
+            emit(data, on: index)
+            finishRequestStream(index)
+        case .progress(let token):
+            if let index = progressStreams[token], streams[index] != nil { emit(data, on: index) } else { emitStandalone(data) }
+        case .other:
+            emitStandalone(data)
         }
-        return .stream(merged, headers: headers)
     }
 
-    private func callEnded(progressToken: String?) {
+    private func emitStandalone(_ data: Data) {
+        let index = standalone ?? openStream(kind: .standalone)
+        standalone = index
+        emit(data, on: index)
+    }
+
+    private func emit(_ data: Data, on index: Int) {
+        guard var stream = streams[index] else { return }
+        stream.emit(data)
+        streams[index] = stream
+    }
+
+    private func finishRequestStream(_ index: Int) {
+        guard var stream = streams[index] else { return }
         openCalls -= 1
-        if let progressToken { progressStreams[progressToken] = nil }
+        progressStreams = progressStreams.filter { $0.value != index }
+        stream.finish()
+        if stream.isConnected {
+            // Handed to a live connection: nothing left to replay.
+            streams[index] = nil
+        } else {
+            streams[index] = stream
+            resumable.append(index)
+            while resumable.count > limits.streams { streams[resumable.removeFirst()] = nil }
+        }
     }
 
-    // MARK: - Peeking into JSON-RPC messages
+    // MARK: - Client → server
 
-    private struct RequestInfo { let progressToken: String? }
-
-    /// A JSON-RPC request's progress token, if it is a request at all.
-    private static func requestInfo(_ body: Data) -> RequestInfo? {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              object["method"] is String, object["id"] != nil
-        else { return nil }
-        let meta = (object["params"] as? [String: Any])?["_meta"] as? [String: Any]
-        return RequestInfo(progressToken: meta?["progressToken"].flatMap(JSONRPCPeek.key))
+    /// Handles one HTTP request for this session (the session map has matched its `Mcp-Session-Id`).
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        guard !terminated else {
+            return .error(statusCode: 404, .invalidRequest("Not Found: the MCP session has ended; start a new one with initialize"))
+        }
+        switch request.method.uppercased() {
+        case "POST": return post(request)
+        case "GET": return get(request)
+        case "DELETE":
+            terminate()
+            return .ok(headers: sessionHeaders)
+        default:
+            return .error(statusCode: 405, .invalidRequest("Method Not Allowed: /mcp takes POST, GET and DELETE"),
+                          sessionID: sessionID, extraHeaders: ["Allow": "GET, POST, DELETE"])
+        }
     }
 
-    private static func progressToken(inNotification data: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              object["method"] as? String == ProgressNotification.name, object["id"] == nil,
-              let params = object["params"] as? [String: Any], let token = params["progressToken"]
+    private func post(_ request: HTTPRequest) -> HTTPResponse {
+        guard let accept = request.header("Accept"), accept.contains("application/json"), accept.contains("text/event-stream") else {
+            return refuse(406, "Not Acceptable: a POST must accept both application/json and text/event-stream")
+        }
+        guard let type = request.header("Content-Type"), type.lowercased().hasPrefix("application/json") else {
+            return refuse(415, "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json")
+        }
+        guard let body = request.body else { return refuse(400, "Bad Request: the POST has no body; send one JSON-RPC message") }
+        let message: IncomingMessage
+        switch MessageCheck.check(body) {
+        case .failure(let rejection):
+            // HTTPApplication refuses these before a session sees them; kept so the transport is safe on its own.
+            guard rejection.answerable else { return .accepted(headers: sessionHeaders) }
+            return .error(statusCode: 400, .invalidRequest(rejection.message), sessionID: sessionID)
+        case .success(let checked):
+            message = checked
+        }
+        if case .request(_, let method) = message, method == "initialize" {
+            guard !initialized else { return refuse(400, "Bad Request: this session is already initialized; start a new session without Mcp-Session-Id") }
+            initialized = true
+        } else if let version = request.header("MCP-Protocol-Version"), !Version.supported.contains(version) {
+            return refuse(400, "Bad Request: unsupported MCP-Protocol-Version \(version); this session speaks \(Version.supported.sorted().joined(separator: ", "))")
+        }
+        guard case .request(let id, _) = message else {
+            incomingContinuation.yield(body)
+            return .accepted(headers: sessionHeaders)
+        }
+        let index = openStream(kind: .request)
+        requestStreams[id.key] = index
+        if let token = Self.progressToken(body) { progressStreams[token] = index }
+        openCalls += 1
+        // The stream must exist before the server sees the request: its handler may report progress at once.
+        let response = attach(to: index, after: 0, priming: Self.primes(request, body: body))
+        incomingContinuation.yield(body)
+        return response
+    }
+
+    private func get(_ request: HTTPRequest) -> HTTPResponse {
+        guard let accept = request.header("Accept"), accept.contains("text/event-stream") else {
+            return refuse(406, "Not Acceptable: the GET stream needs Accept: text/event-stream")
+        }
+        if let lastEventID = request.header("Last-Event-ID") {
+            guard let position = EventStream.parse(eventID: lastEventID), streams[position.index] != nil else {
+                return refuse(400, "Bad Request: Last-Event-ID \(lastEventID) names no stream this session still keeps; "
+                              + "re-send the request (kept: the last \(limits.events) events of up to \(limits.streams) streams)")
+            }
+            guard streams[position.index]?.isConnected == false else {
+                return refuse(409, "Conflict: the stream of Last-Event-ID \(lastEventID) is still connected")
+            }
+            return attach(to: position.index, after: position.sequence, priming: Self.primes(request, body: nil))
+        }
+        let index = standalone ?? openStream(kind: .standalone)
+        standalone = index
+        guard streams[index]?.isConnected == false else {
+            return refuse(409, "Conflict: this session's GET stream is already open; one is allowed per session")
+        }
+        return attach(to: index, after: streams[index]?.buffer.events.last?.sequence ?? 0, priming: Self.primes(request, body: nil))
+    }
+
+    // MARK: - Streams
+
+    private func openStream(kind: EventStream.Kind) -> Int {
+        let index = nextStreamIndex
+        nextStreamIndex += 1
+        streams[index] = EventStream(index: index, kind: kind, limits: limits)
+        return index
+    }
+
+    /// Connects a new HTTP response to stream `index`, replaying its kept events after `sequence`.
+    private func attach(to index: Int, after sequence: Int, priming: Bool) -> HTTPResponse {
+        let (body, continuation) = AsyncThrowingStream<Data, Error>.makeStream()
+        guard let connection = streams[index]?.connect(continuation, after: sequence, priming: priming) else {
+            return refuse(404, "Not Found: the stream has ended")
+        }
+        // The HTTP server lets go of the body when the response ends, written or not: if the stream still expected
+        // events then, its client went away, and what follows is kept for a Last-Event-ID reconnect.
+        let watch = ConnectionWatch { [weak self] in Task { await self?.detached(index, connection: connection) } }
+        let source = IteratorBox(body.makeAsyncIterator())
+        let watched = AsyncThrowingStream<Data, Error>(unfolding: { [watch] in
+            withExtendedLifetime(watch) {}
+            return try await source.next()
+        })
+        if streams[index]?.isFinished == true {
+            // Everything it will ever hold was just replayed.
+            streams[index] = nil
+            resumable.removeAll { $0 == index }
+        }
+        var headers = sessionHeaders
+        headers["Content-Type"] = "text/event-stream"
+        headers["Cache-Control"] = "no-cache, no-transform"
+        return .stream(watched, headers: headers)
+    }
+
+    /// What a dropped connection does, for tests that cannot drop a real one.
+    func detachForTesting(_ index: Int) {
+        if let connection = streams[index]?.connectionNumber { detached(index, connection: connection) }
+    }
+
+    /// The client went away from stream `index`: its events are kept (capped) until it resumes or the session ends.
+    private func detached(_ index: Int, connection: Int) {
+        streams[index]?.disconnect(connection)
+    }
+
+    private func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        for index in streams.keys { streams[index]?.finish() }
+        streams.removeAll()
+        requestStreams.removeAll()
+        progressStreams.removeAll()
+        resumable.removeAll()
+        openCalls = 0
+        incomingContinuation.finish()
+    }
+
+    private var sessionHeaders: [String: String] { ["Mcp-Session-Id": sessionID] }
+
+    private func refuse(_ status: Int, _ message: String) -> HTTPResponse {
+        .error(statusCode: status, .invalidRequest(message), sessionID: sessionID)
+    }
+
+    /// Whether the client's protocol version (the header, or an initialize request's own) takes priming events.
+    private static func primes(_ request: HTTPRequest, body: Data?) -> Bool {
+        if let version = request.header("MCP-Protocol-Version") { return version >= "2025-03-26" }
+        guard let body, let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let version = (object["params"] as? [String: Any])?["protocolVersion"] as? String
+        else { return false }
+        return version >= "2025-03-26"
+    }
+
+    /// `params._meta.progressToken` of a request, as a key.
+    private static func progressToken(_ body: Data) -> String? {
+        guard body.range(of: Data("progressToken".utf8)) != nil,
+              let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let meta = (object["params"] as? [String: Any])?["_meta"] as? [String: Any],
+              let token = meta["progressToken"]
         else { return nil }
         return JSONRPCPeek.key(token)
     }
 }
 
-/// Always hands out the id that the session map minted, so the map knows a session's id before the SDK answers.
-private struct FixedSessionID: SessionIDGenerator {
-    let id: String
-    func generateSessionID() -> String { id }
+/// Where an outgoing server message goes: a response to its request's stream, progress to its call's stream.
+private enum OutgoingRoute {
+    case response(key: String)
+    case progress(token: String)
+    case other
+
+    init(_ data: Data) {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { self = .other; return }
+        let method = object["method"] as? String
+        if method == nil, let id = object["id"].flatMap(JSONRPCPeek.key) {
+            self = .response(key: id)
+        } else if method == ProgressNotification.name, let params = object["params"] as? [String: Any],
+                  let token = params["progressToken"].flatMap(JSONRPCPeek.key) {
+            self = .progress(token: token)
+        } else {
+            self = .other
+        }
+    }
 }
 
 /// Server-sent-event framing shared by the streamable-HTTP and legacy SSE transports.
 enum SSE {
-    static func event(_ json: Data, name: String = "message") -> Data {
-        var out = Data("event: \(name)\ndata: ".utf8)
+    static func event(_ json: Data, name: String = "message", id: String? = nil) -> Data {
+        var out = Data()
+        if let id { out.append(contentsOf: Array("id: \(id)\n".utf8)) }
+        out.append(contentsOf: Array("event: \(name)\ndata: ".utf8))
         out.append(json)
         out.append(contentsOf: Array("\n\n".utf8))
         return out
     }
+}
+
+/// Runs `action` once, when the HTTP response body holding it is released.
+private final class ConnectionWatch: Sendable {
+    private let action: @Sendable () -> Void
+    init(_ action: @escaping @Sendable () -> Void) { self.action = action }
+    deinit { action() }
+}
+
+/// One response body's iterator: the HTTP server reads it from one task at a time.
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<Data, Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<Data, Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> Data? { try await iterator.next() }
 }

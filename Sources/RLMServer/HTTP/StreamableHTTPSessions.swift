@@ -45,7 +45,9 @@ actor StreamableHTTPSessions {
 
     private func open(_ request: HTTPRequest) async -> HTTPResponse {
         let id = SessionIDs.make()
-        let transport = StreamableHTTPSession(sessionID: id, logger: runtime.logger)
+        let config = runtime.config
+        let limits = ReplayLimits(events: config.sseReplayEvents, bytes: config.sseReplayKB * 1024, streams: ReplayLimits.standard.streams)
+        let transport = StreamableHTTPSession(sessionID: id, limits: limits, logger: runtime.logger)
         let authorization = request.headers.first { $0.key.lowercased() == "authorization" }?.value
         let session = await MCPSession.make(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization))
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MCP
 import RLMConfig
 
@@ -87,7 +88,6 @@ struct ModernDispatcher: Sendable {
             "supportedVersions": .array(ModernProtocol.allVersions.map(Value.string)),
             "capabilities": [
                 "tools": ["listChanged": false],
-                "logging": .object([:]),
                 "extensions": .object([ModernProtocol.tasksExtension: .object([:])]),
             ],
             "instructions": .string(MCPSession.instructions + " Sandbox state lives in workspaces: pass back the `workspace` a "
@@ -112,9 +112,11 @@ struct ModernDispatcher: Sendable {
         let progress = ProgressReporter(token: request.progressToken.flatMap(Self.progressToken)) { update in
             await emit(ModernProtocol.notification(ProgressNotification.name, ModernProtocol.value(update)))
         }
-        let log = LogReporter(threshold: request.logLevel) { level, message in
-            await emit(ModernProtocol.notification(LogMessageNotification.name,
-                                                   ["level": .string(level.rawValue), "logger": "rlm-mcp", "data": .string(message)]))
+        // Logging is deprecated in 2026-07-28 ("migrate to stderr"), and a server that sends notifications/message must
+        // declare the capability it should no longer adopt: tools' log lines go to the server's own log instead.
+        let logger = runtime.logger
+        let log = LogReporter(threshold: .debug) { level, message in
+            logger.log(level: level.serverLevel, "\(message)", metadata: ["request": "\(request.id)"])
         }
         let caller = ToolCaller(sessionID: "stateless", owner: owner, defaultWorkspace: nil, detachedWorkspace: detached,
                                 progress: progress, log: log)

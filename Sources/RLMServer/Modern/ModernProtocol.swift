@@ -102,6 +102,11 @@ struct RPCError: Error, Sendable, Equatable {
         .init(code: -32601, message: "Method not found: \(method) (this server offers server/discover, tools/list, tools/call and the "
             + "io.modelcontextprotocol/tasks methods)")
     }
+    /// One sentence (clients show it as is); the tool names travel in `data.availableTools`.
+    static func unknownTool(_ name: String, available: [String]) -> RPCError {
+        .init(code: -32602, message: "Unknown tool \"\(name.prefix(64))\": call tools/list for the tools this server offers (also in error.data.availableTools)",
+              data: ["availableTools": .array(available.map(Value.string))])
+    }
     static func headerMismatch(_ message: String) -> RPCError { .init(code: -32020, message: "Header mismatch: " + message) }
     static func unsupportedVersion(_ requested: String) -> RPCError {
         .init(code: -32022, message: "Unsupported protocol version \(requested); this server speaks \(ModernProtocol.allVersions.joined(separator: ", ")) "

@@ -68,7 +68,7 @@ struct ModernRequest: Sendable {
         case "tools/call":
             guard case .string(let name)? = params["name"] else { throw .invalidParams("tools/call needs params.name, the tool to call") }
             guard tools.tool(named: name) != nil else {
-                throw .invalidParams("Unknown tool \"\(name)\". Available tools: \(tools.tools.map(\.name).joined(separator: ", "))")
+                throw .unknownTool(name, available: tools.tools.map(\.name))
             }
             switch params["arguments"] {
             case nil, .null?, .object?: break

@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPCWire
 import Logging
 import MCP
 import Sandboxes
@@ -57,10 +58,19 @@ public actor StdioLineTransport: Transport {
     /// `rlm-mcp < requests.jsonl` prints every response, while a client that quit does not keep work running.
     private func forward(_ lines: AsyncStream<Data>) async {
         for await line in lines {
-            switch JSONRPCPeek(line) {
-            case let .request(id): unanswered.insert(id)
-            case let .cancelled(id): unanswered.remove(id)
-            default: break
+            switch MessageCheck.check(line) {
+            case .failure(let rejection):
+                // Answered (or, for a notification, dropped) here: a malformed line must never reach a decoder that could
+                // stall the session on it.
+                if rejection.answerable {
+                    try? await send(rejection.reply)
+                } else {
+                    logger.debug("dropped a malformed notification", metadata: ["reason": "\(rejection.message)"])
+                }
+                continue
+            case .success(.request(let id, _)): unanswered.insert(id.key)
+            case .success(.notification(_, let cancels?)): unanswered.remove(cancels.key)
+            case .success: break
             }
             if let divert, await divert(line) { continue }
             continuation.yield(line)

@@ -1,4 +1,5 @@
 import MCP
+import Logging
 
 /// One MCP tool: what clients see in `tools/list` and the code that runs on `tools/call`.
 public struct ToolDefinition: Sendable {
@@ -147,8 +148,8 @@ public struct ProgressReporter: Sendable {
     }
 }
 
-/// Sends `notifications/message` for the current request when (and only at the level) it asked for with
-/// `_meta["io.modelcontextprotocol/logLevel"]`; otherwise does nothing (2026-07-28 forbids unrequested log messages).
+/// Where a tool's log lines go for the current request: the server's own log for 2026-07-28 requests (logging to the
+/// client is deprecated there), nowhere otherwise (the handshake era offers no `logging/setLevel`).
 public struct LogReporter: Sendable {
     public typealias Sink = @Sendable (LogLevel, String) async -> Void
 
@@ -169,6 +170,16 @@ public struct LogReporter: Sendable {
 }
 
 extension LogLevel {
+    /// The swift-log level a tool's log line is written at in the server's own log.
+    var serverLevel: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info, .notice: .info
+        case .warning: .warning
+        default: .error
+        }
+    }
+
     /// RFC 5424 order, debug lowest.
     var severity: Int {
         switch self {

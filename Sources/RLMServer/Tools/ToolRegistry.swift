@@ -67,7 +67,7 @@ public struct ToolRegistry: Sendable {
     }
 
     static func unknownTool(_ name: String, tools: [ToolDefinition]) -> MCPError {
-        MCPError.invalidParams("Unknown tool \"\(name)\". Available tools: \(tools.map(\.name).joined(separator: ", "))")
+        MCPError.invalidParams("Unknown tool \"\(name)\"; the available tools are \(tools.map(\.name).joined(separator: ", "))")
     }
 
     /// Runs one `tools/call`. Bad arguments and handler failures become `isError` results; an unknown tool name is a
