@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import RLMConfig
+import Telemetry
 
 /// Routes `provider/model` ids to the right client: `anthropic/…` to Anthropic, `openai/…` and bare names to the
 /// OpenAI-compatible endpoint. Measures latency and reports usage for every call.
@@ -8,8 +9,12 @@ public struct ModelRouter: LanguageModel {
     private let openAI: OpenAIChatClient
     private let anthropic: AnthropicMessagesClient?
     private let openAIUsable: Bool
+    private let pricing: ModelPricing
 
-    public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
+    /// `pricing` prices a `provider/model` id for the cost metric; unknown models cost nothing there.
+    public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(),
+                timeout: Duration = .seconds(300), logger: Logger, pricing: @escaping ModelPricing = { _ in nil }) {
+        self.pricing = pricing
         let openAIKey = config.openAIAPIKey?.exposedValue
         openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client(), retry: retry, timeout: timeout, logger: logger)
         // OpenAI itself needs a key; a self-hosted OpenAI-compatible server usually does not.
@@ -21,8 +26,23 @@ public struct ModelRouter: LanguageModel {
 
     public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
         let started = ContinuousClock.now
+        let route = Self.route(request.model)
+        do {
+            let response = try await complete(request, route: route, started: started)
+            let cost = pricing(request.model).map { $0.cost(response.usage) }
+            RLMMetrics.global.llmRequest(provider: route.provider, model: request.model, outcome: "ok", duration: response.latency,
+                                         inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costUSD: cost)
+            return response
+        } catch {
+            RLMMetrics.global.llmRequest(provider: route.provider, model: request.model, outcome: error.kind, duration: .now - started,
+                                         inputTokens: 0, outputTokens: 0, costUSD: nil)
+            throw error
+        }
+    }
+
+    private func complete(_ request: ChatRequest, route: Route, started: ContinuousClock.Instant) async throws(LLMError) -> ChatResponse {
         let result: (text: String, usage: TokenUsage, attempts: Int, finish: String?)
-        switch Self.route(request.model) {
+        switch route {
         case let .anthropic(model):
             guard let anthropic else {
                 throw .notConfigured("\(request.modelSource) is \(request.model), an Anthropic model: set ANTHROPIC_API_KEY")
@@ -41,6 +61,14 @@ public struct ModelRouter: LanguageModel {
     enum Route: Equatable {
         case openAI(String)
         case anthropic(String)
+
+        /// The `provider` metric label.
+        var provider: String {
+            switch self {
+            case .openAI: "openai"
+            case .anthropic: "anthropic"
+            }
+        }
     }
 
     static func route(_ id: String) -> Route {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Telemetry
 
 /// POSTs JSON to one provider with retries, timeouts and redaction; knows nothing about what the payload means.
 struct ProviderHTTP: Sendable {
@@ -23,10 +24,13 @@ struct ProviderHTTP: Sendable {
     let logger: Logger
     /// Strings that must never appear in an error or a log line (the API key).
     let secrets: [String]
+    /// `openai` or `anthropic`: the `provider` label of the retry metric.
+    var provider = "openai"
 
     /// Returns the first answer that is a success or a non-retryable failure; retries the rest.
     func post(_ path: String, json body: Data) async throws(LLMError) -> Answer {
         var lastProblem = ""
+        var retryReason = "transport"
         for attempt in 1...max(1, retry.maxAttempts) {
             var request = HTTPClientRequest(url: baseURL + path)
             request.method = .POST
@@ -45,14 +49,17 @@ struct ProviderHTTP: Sendable {
                 }
                 retryAfter = response.headers.first(name: "retry-after")
                 lastProblem = "HTTP \(status)" + (retryAfter.map { " (Retry-After: \($0))" } ?? "")
+                retryReason = "http_\(status)"
             } catch is CancellationError {
                 throw .cancelled
             } catch {
                 if Task.isCancelled { throw .cancelled }
                 lastProblem = redact("\(error)")
+                retryReason = "transport"
             }
             guard attempt < retry.maxAttempts else { break }
             let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            RLMMetrics.global.llmRetry(provider: provider, reason: retryReason)
             logger.notice("model call will be retried", metadata: [
                 "endpoint": "\(baseURL)\(path)", "problem": "\(lastProblem)", "attempt": "\(attempt)", "wait_ms": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
             ])

@@ -77,6 +77,8 @@ public struct RLMConfig: Sendable {
     public var maxRequestBodyMB: Int
     /// Registers the diagnostic tools that the interop tests use to exercise progress and cancellation.
     public var diagnosticTools: Bool
+    /// `RLM_METRICS_PORT`: a stdio server's loopback `/metrics` listener; nil opens none (0 picks a free port).
+    public var metricsPort: Int?
 
     /// Where each variable's value came from ("flag", "environment", ".env.local", ".env"); absent means the default.
     public var sources: [String: String]
@@ -172,6 +174,7 @@ extension RLMConfig {
         allowedHosts = try read.hostNames("MCP_ALLOWED_HOSTS")
         maxRequestBodyMB = try read.integer("MCP_MAX_BODY_MB", default: 16, range: 1...1024)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
+        metricsPort = try read.optionalInteger("RLM_METRICS_PORT", range: 0...65535)
         sources = read.sources
     }
 }
@@ -219,6 +222,15 @@ private final class VariableReader {
 
     func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let raw = string(name) else { return fallback }
+        guard let value = Int(raw), range.contains(value) else {
+            throw .invalidNumber(variable: name, range: range, got: raw)
+        }
+        return value
+    }
+
+    /// An integer that may be left unset (or empty): nil then.
+    func optionalInteger(_ name: String, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let raw = string(name), !raw.isEmpty else { return nil }
         guard let value = Int(raw), range.contains(value) else {
             throw .invalidNumber(variable: name, range: range, got: raw)
         }
