@@ -11,8 +11,8 @@ public struct RLMMetrics: Sendable {
     /// The process-wide metrics (swift-metrics' bootstrapped factory; no-op before bootstrap).
     public static var global: RLMMetrics { RLMMetrics(factory: MetricsSystem.factory) }
 
-    /// How a tool call ended: `rejected` means its arguments failed the input schema and no handler ran.
-    public enum ToolOutcome: String, Sendable { case succeeded, failed, cancelled, rejected }
+    /// How a tool call ended; `failed` covers `isError` results (bad arguments included) and protocol errors.
+    public enum ToolOutcome: String, Sendable { case succeeded, failed, cancelled }
 
     /// The MCP protocol generation a session belongs to: handshake-era sessions (2024-11-05 … 2025-11-25) or the
     /// stateless 2026-07-28 protocol, whose stdio connections are counted as sessions too.
