@@ -4,12 +4,24 @@ import CoreMetrics
 /// `MetricsExposition.bootstrap()` installs the Prometheus backend).
 public struct RLMMetrics: Sendable {
     let factory: any MetricsFactory
+    private let models: BoundedLabels
 
-    /// Records into `factory`; tests pass their own, the server uses the process-wide one.
-    public init(factory: any MetricsFactory) { self.factory = factory }
+    /// Records into `factory`; tests pass their own, the server uses the process-wide one. At most `modelLimit`
+    /// distinct `model` label values are kept (clients may name any model); later new ones are counted as `other`.
+    public init(factory: any MetricsFactory, modelLimit: Int = 64) {
+        self.factory = factory
+        self.models = BoundedLabels(limit: modelLimit)
+    }
+
+    private init(factory: any MetricsFactory, models: BoundedLabels) {
+        self.factory = factory
+        self.models = models
+    }
+
+    private static let globalModels = BoundedLabels(limit: 64)
 
     /// The process-wide metrics (swift-metrics' bootstrapped factory; no-op before bootstrap).
-    public static var global: RLMMetrics { RLMMetrics(factory: MetricsSystem.factory) }
+    public static var global: RLMMetrics { RLMMetrics(factory: MetricsSystem.factory, models: globalModels) }
 
     /// How a tool call ended; `failed` covers `isError` results (bad arguments included) and protocol errors.
     public enum ToolOutcome: String, Sendable { case succeeded, failed, cancelled }
@@ -54,6 +66,7 @@ public struct RLMMetrics: Sendable {
     /// model's price is known.
     public func llmRequest(provider: String, model: String, outcome: String, duration: Duration,
                            inputTokens: Int, outputTokens: Int, costUSD: Double?) {
+        let model = models.label(model)
         Counter(label: "rlm_llm_requests_total", dimensions: [("provider", provider), ("model", model), ("outcome", outcome)], factory: factory).increment()
         timer("rlm_llm_request_duration_seconds", [("provider", provider), ("model", model)]).recordNanoseconds(duration.nanoseconds)
         if inputTokens > 0 {

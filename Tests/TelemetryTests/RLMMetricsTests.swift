@@ -61,4 +61,15 @@ import Testing
         #expect(try #require(value("process_cpu_seconds_total")) > 0)
         #expect(exposition.render().contains("# TYPE process_cpu_seconds_total counter"))
     }
+
+    @Test func clientChosenModelNamesCannotMintUnboundedSeries() {
+        let bounded = RLMMetrics(factory: exposition.factory, modelLimit: 2)
+        for model in ["a", "b", "c", "d", "a"] {
+            bounded.llmRequest(provider: "openai", model: model, outcome: "ok", duration: .seconds(1), inputTokens: 1, outputTokens: 1, costUSD: nil)
+        }
+        #expect(value(#"rlm_llm_requests_total{provider="openai",model="a",outcome="ok"}"#) == 2)
+        #expect(value(#"rlm_llm_requests_total{provider="openai",model="b",outcome="ok"}"#) == 1)
+        #expect(value(#"rlm_llm_requests_total{provider="openai",model="other",outcome="ok"}"#) == 2)
+        #expect(value(#"rlm_llm_tokens_total{model="c",direction="input"}"#) == nil)
+    }
 }
