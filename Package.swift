@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Telemetry: metrics API + Prometheus exposition.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +34,7 @@ let package = Package(
                 "SandboxBackends",
                 "Daytona",
                 "Sandboxes",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -46,6 +50,7 @@ let package = Package(
                 "LanguageModels",
                 "Sandboxes",
                 "JSONRPCWire",
+                "Telemetry",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -57,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "RLMEngine",
-            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon"],
+            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon", "Telemetry"],
             resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
@@ -67,7 +72,7 @@ let package = Package(
         .target(name: "JSONRPCWire"),
         // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
         .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
-        .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
+        .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
             name: "Daytona",
@@ -89,12 +94,21 @@ let package = Package(
             dependencies: [
                 "RLMConfig",
                 "RLMCommon",
+                "Telemetry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),

@@ -14,7 +14,7 @@ public struct AnthropicMessagesClient: ProviderClient {
     public init(baseURL: String, apiKey: String, client: @escaping @autoclosure @Sendable () -> HTTPClient = .shared, retry: RetryPolicy = .init(),
                 timeout: Duration = .seconds(300), logger: Logger) {
         http = ProviderHTTP(client: client, baseURL: baseURL, headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion)],
-                            retry: retry, timeout: timeout, logger: logger, secrets: [apiKey])
+                            retry: retry, timeout: timeout, logger: logger, secrets: [apiKey], provider: "anthropic")
     }
 
     private struct Body: Encodable {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import RLMCommon
 import RLMConfig
+import Telemetry
 
 /// Routes `provider/model` ids to the client of their provider in `ModelProviders` (bare names to the
 /// OpenAI-compatible endpoint). Measures latency and reports usage for every call.
@@ -9,9 +10,13 @@ public struct ModelRouter: LanguageModel {
     private let config: RLMConfig
     /// The clients of the providers the configuration can build, by provider name.
     private let clients: [String: any ProviderClient]
+    private let pricing: ModelPricing
 
-    public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
+    /// `pricing` prices a `provider/model` id for the cost metric; unknown models cost nothing there.
+    public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(),
+                timeout: Duration = .seconds(300), logger: Logger, pricing: @escaping ModelPricing = { _ in nil }) {
         self.config = config
+        self.pricing = pricing
         let transport = ModelProvider.Transport(client: client, retry: retry, timeout: timeout, logger: logger)
         var clients: [String: any ProviderClient] = [:]
         for provider in ModelProviders.all {
@@ -23,6 +28,21 @@ public struct ModelRouter: LanguageModel {
     public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
         let started = ContinuousClock.now
         let (provider, model) = ModelProviders.route(request.model)
+        do {
+            let response = try await complete(request, provider: provider, model: model, started: started)
+            let cost = pricing(request.model).map { $0.cost(response.usage) }
+            RLMMetrics.global.llmRequest(provider: provider.name, model: request.model, outcome: "ok", duration: response.latency,
+                                         inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costUSD: cost)
+            return response
+        } catch {
+            RLMMetrics.global.llmRequest(provider: provider.name, model: request.model, outcome: error.kind, duration: .now - started,
+                                         inputTokens: 0, outputTokens: 0, costUSD: nil)
+            throw error
+        }
+    }
+
+    private func complete(_ request: ChatRequest, provider: ModelProvider, model: String,
+                          started: ContinuousClock.Instant) async throws(LLMError) -> ChatResponse {
         let hint = provider.setupHint(config, request.model, request.modelSource)
         guard hint == nil, let client = clients[provider.name] else {
             throw .notConfigured(hint ?? "\(request.modelSource) is \(request.model): the \(provider.name) provider is not configured")

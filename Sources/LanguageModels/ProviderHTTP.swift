@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RLMCommon
+import Telemetry
 
 /// POSTs JSON to one provider with retries, timeouts and redaction; knows nothing about what the payload means.
 struct ProviderHTTP: Sendable {
@@ -24,6 +25,8 @@ struct ProviderHTTP: Sendable {
     let logger: Logger
     /// Strings that must never appear in an error or a log line (the API key).
     let secrets: [String]
+    /// `openai` or `anthropic`: the `provider` label of the retry metric.
+    var provider = "openai"
 
     /// Returns the first answer that is a success or a non-retryable failure; retries the rest.
     func post(_ path: String, json body: Data) async throws(LLMError) -> Answer {
@@ -51,6 +54,9 @@ struct ProviderHTTP: Sendable {
                 return .failed(problem: redact("\(error)"), retryable: true)
             }
         }, willRetry: { attempt, wait, problem in
+            // The metric's reason label: `http_<status>` for a retryable answer, `transport` for a failed exchange.
+            let reason = problem.hasPrefix("HTTP ") ? "http_" + problem.dropFirst(5).prefix { $0.isNumber } : "transport"
+            RLMMetrics.global.llmRetry(provider: provider, reason: reason)
             logger.notice("model call will be retried", metadata: [
                 "endpoint": "\(baseURL)\(path)", "problem": "\(problem)", "attempt": "\(attempt)", "wait_ms": "\(Int(wait.milliseconds))",
             ])

@@ -52,6 +52,7 @@ extension RLMConfig {
             ("DAYTONA_TARGET", daytonaTarget.rawValue),
             ("DAYTONA_SNAPSHOT", daytonaSnapshot ?? "server default"),
             ("RLM_DIAGNOSTIC_TOOLS", diagnosticTools ? "1" : "0"),
+            ("RLM_METRICS_PORT", metricsPort.map(String.init) ?? "none (stdio: no metrics listener)"),
         ]
         return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
     }

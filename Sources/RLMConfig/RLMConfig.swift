@@ -102,6 +102,8 @@ public struct RLMConfig: Sendable {
     public var sseReplayKB: Int
     /// Registers the diagnostic tools that the interop tests use to exercise progress and cancellation.
     public var diagnosticTools: Bool
+    /// `RLM_METRICS_PORT`: a stdio server's loopback `/metrics` listener; nil opens none (0 picks a free port).
+    public var metricsPort: Int?
 
     /// Where each variable's value came from ("flag", "environment", ".env.local", ".env"); absent means the default.
     public var sources: [String: String]
@@ -218,6 +220,7 @@ extension RLMConfig {
         sseReplayEvents = try read.integer("MCP_SSE_REPLAY_EVENTS", default: 64, range: 0...100_000)
         sseReplayKB = try read.integer("MCP_SSE_REPLAY_KB", default: 1024, range: 0...1_048_576)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
+        metricsPort = try read.optionalInteger("RLM_METRICS_PORT", range: 0...65535)
         sources = read.sources
     }
 }
@@ -277,6 +280,15 @@ private final class VariableReader {
         guard let value = Double(raw), value.isFinite, range.contains(value) else {
             let hint = Double(raw).map { $0 > 1 && $0 <= 100 ? " (for \(raw) % write \($0 / 100))" : "" } ?? ""
             throw .invalidValue(variable: name, expected: "a fraction between \(range.lowerBound) and \(range.upperBound), e.g. 0.85\(hint)", got: raw)
+        }
+        return value
+    }
+
+    /// An integer that may be left unset (or empty): nil then.
+    func optionalInteger(_ name: String, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let raw = string(name), !raw.isEmpty else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw .invalidNumber(variable: name, range: range, got: raw)
         }
         return value
     }

@@ -4,6 +4,7 @@ import Logging
 import RLMConfig
 import RLMServer
 import ServiceLifecycle
+import Telemetry
 
 /// `rlm-mcp serve`: run the MCP server on the configured transport until the client leaves or a signal arrives.
 struct Serve: AsyncParsableCommand {
@@ -32,13 +33,19 @@ struct Serve: AsyncParsableCommand {
         // A worker that dies mid-write must surface as an error on that pipe, not kill the server.
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
+        MetricsExposition.bootstrap()
         let runtime = ServerRuntime(config: config, logger: logger)
 
-        let services: [ServiceGroupConfiguration.ServiceConfiguration]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch config.transport {
         case .stdio:
             // The client closing stdin is the normal end of a stdio server, not a failure.
             services = [.init(service: StdioService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup)]
+            if let port = config.metricsPort {
+                services.append(.init(service: MetricsListener.service(config: config, port: port, logger: logger) { port in
+                    logger.notice("metrics on http://127.0.0.1:\(port)/metrics")
+                }))
+            }
         case .streamableHTTP, .sse:
             let path = config.transport == .sse ? "/sse" : "/mcp"
             let http = HTTPApplication(runtime: runtime) { port in

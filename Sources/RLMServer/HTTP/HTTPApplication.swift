@@ -18,7 +18,9 @@ public struct HTTPApplication {
     public init(runtime: ServerRuntime, onListening: @escaping @Sendable (Int) async -> Void) {
         let config = runtime.config
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: HTTPRequestMetricsMiddleware()) // TELEMETRY HOOK: before the guard, so refusals count too
         router.add(middleware: AccessGuardMiddleware(policy: AccessPolicy(config: config)))
+        MetricsEndpoint.mount(on: router) // TELEMETRY HOOK: GET /metrics, behind the guard like /mcp
         let maxBody = config.maxRequestBodyMB * 1024 * 1024
 
         router.get("/health") { _, _ in

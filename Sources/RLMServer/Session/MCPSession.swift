@@ -46,6 +46,7 @@ public struct MCPSession: Sendable {
             }
         }
         await runtime.activity.sessionOpened()
+        TelemetryHooks.sessionOpened(era: .handshake) // TELEMETRY HOOK
         return MCPSession(id: id, server: server, calls: calls, workspace: workspace)
     }
 
@@ -56,6 +57,7 @@ public struct MCPSession: Sendable {
         await server.stop()
         await runtime.workspaces.close(workspace)
         await runtime.activity.sessionClosed()
+        TelemetryHooks.sessionClosed(era: .handshake) // TELEMETRY HOOK
     }
 }
 

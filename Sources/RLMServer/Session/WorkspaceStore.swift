@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// Every live workspace of the process, by handle: mints new ones, resolves the handles clients pass back (refusing
 /// forged, foreign and expired ones with a message saying what to do), and deletes workspaces left idle.
@@ -24,7 +25,14 @@ public actor WorkspaceStore {
     /// Workspaces one client (owner) keeps; beyond it its least recently used idle one is closed.
     private let maxPerOwner: Int
     /// By handle (a handle is a deterministic function of its claims, so it is as good a key as the id inside).
-    private var entries: [String: Entry] = [:]
+    private var entries: [String: Entry] = [:] {
+        // TELEMETRY HOOK: rlm_workspaces_open follows the count (a didSet without oldValue keeps in-place mutation).
+        didSet {
+            let delta = entries.count - reportedCount
+            if delta != 0 { reportedCount = entries.count; RLMMetrics.global.workspacesOpen(delta: delta) }
+        }
+    }
+    private var reportedCount = 0
     /// Handles of workspaces deleted for idling, so a late handle gets "expired" rather than "unknown".
     private var expired: Set<String> = []
     private var sweeper: Task<Void, Never>?

@@ -4,6 +4,7 @@ import MCP
 import RLMConfig
 import RLMEngine
 import Sandboxes
+import Telemetry
 
 /// The four `rlm_*` tools: RLM runs (plain, data analysis, coding, decomposition) over the workspace's sandbox.
 struct RLMTools: Sendable {
@@ -74,7 +75,7 @@ struct RLMTools: Sendable {
         ) { arguments, context in
             let request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                          arguments: arguments)
-            let result = try await trackedRun { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun("rlm_execute") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
     }
@@ -106,7 +107,7 @@ struct RLMTools: Sendable {
             }
             var request = try runRequest(task: arguments.string("question")!, context: runContext, arguments: arguments)
             request.instructions = engine.prompts.analysisInstructions(format: format)
-            let result = try await trackedRun { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun("rlm_analyze") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
     }
@@ -143,7 +144,7 @@ struct RLMTools: Sendable {
         ) { arguments, context in
             let base = try runRequest(task: arguments.string("task")!, context: .none, arguments: arguments)
             let job = CodeTask(specification: base.task, tests: arguments.string("tests"), models: base.models, limits: base.limits)
-            let result = try await trackedRun { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun("rlm_code") { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.value(of: result.run, includeTrajectory: arguments.bool("include_trajectory") == true)
             structured["code"] = result.code.map(Value.string) ?? .null
             structured["passed"] = .bool(result.passed)
@@ -188,7 +189,7 @@ struct RLMTools: Sendable {
                                       arguments: arguments)
             let job = DecomposeTask(task: base.task, context: base.context, maxSubtasks: arguments.int("max_subtasks") ?? 5,
                                     concurrency: min(config.subConcurrency, 8), models: base.models, limits: base.limits)
-            let result = try await trackedRun { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
+            let result = try await trackedRun("rlm_decompose") { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = Self.filling(try Self.jsonValue(result), nulls: ["answer", "message"])
             if case let .array(items)? = structured["subtasks"] {
                 structured["subtasks"] = .array(items.map { item in
@@ -263,17 +264,20 @@ struct RLMTools: Sendable {
 
     /// Counts the run for rlm_status; a request the engine cannot run as given is the caller's to fix: an `isError`
     /// result, not a failed run.
-    private func trackedRun<T>(_ operation: () async throws -> T) async throws -> T {
+    private func trackedRun<T: RunSummary>(_ tool: String, _ operation: () async throws -> T) async throws -> T {
         await activity.runStarted()
+        let started = ContinuousClock.now
         do {
             let value = try await operation()
             await activity.runEnded()
+            RLMMetrics.global.run(tool: tool, status: value.summaryStatus, duration: .now - started, iterations: value.summaryIterations)
             return value
         } catch let error as RunInputError {
             await activity.runEnded()
             throw ToolError(error.message)
         } catch {
             await activity.runEnded()
+            RLMMetrics.global.run(tool: tool, status: error is CancellationError ? "cancelled" : "error", duration: .now - started, iterations: 0)
             throw error
         }
     }

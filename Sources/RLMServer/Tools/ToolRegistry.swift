@@ -26,6 +26,11 @@ public struct ToolRegistry: Sendable {
     /// Runs one `tools/call` for `caller`: resolves the tool's workspace (the `workspace` argument, else the caller's
     /// default), runs the call in it and reports the workspace back in the result.
     public func call(name: String, arguments: [String: Value]?, caller: ToolCaller) async throws -> CallTool.Result {
+        // TELEMETRY HOOK: every tools/call of both eras passes here.
+        try await TelemetryHooks.toolCall(name, registry: self) { try await resolveAndCall(name: name, arguments: arguments, caller: caller) }
+    }
+
+    private func resolveAndCall(name: String, arguments: [String: Value]?, caller: ToolCaller) async throws -> CallTool.Result {
         guard let tool = byName[name] else { throw Self.unknownTool(name, tools: tools) }
         let values = arguments ?? [:]
         guard tool.workspaceUse != .none, let workspaces else {

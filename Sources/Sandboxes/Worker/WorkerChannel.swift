@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// One running worker (one REPL namespace): frames out through its transport, frames in from the transport's stream,
 /// one execution at a time, sub-calls answered through the execution's handler. Survives nothing: when the worker
@@ -13,6 +14,8 @@ package actor WorkerChannel {
     private var exitDescription: String?
     private var timedOut = false
     private var nextID = 0
+    /// `local` or `daytona`: the `backend` label of the worker metrics.
+    private let backend: String
 
     private struct PendingExec {
         let id: String
@@ -30,8 +33,8 @@ package actor WorkerChannel {
 
     /// Wraps a started worker: `frames` are the frames it sends, ending with an `exited` frame when it is gone.
     package static func start(transport: any WorkerTransport, frames: AsyncStream<WorkerFrame>, readyTimeout: Duration,
-                              hint: String) async throws(SandboxError) -> WorkerChannel {
-        let channel = WorkerChannel(transport: transport)
+                              hint: String, backend: String = "local") async throws(SandboxError) -> WorkerChannel {
+        let channel = WorkerChannel(transport: transport, backend: backend)
         await channel.listen(to: frames)
         guard let ready = await channel.waitUntilReady(timeout: readyTimeout), ready.event == "ready" else {
             let reason = await channel.exitDescription ?? "it did not answer within \(readyTimeout)"
@@ -41,8 +44,10 @@ package actor WorkerChannel {
         return channel
     }
 
-    private init(transport: any WorkerTransport) {
+    private init(transport: any WorkerTransport, backend: String) {
         self.transport = transport
+        self.backend = backend
+        RLMMetrics.global.sandboxWorkers(backend: backend, delta: 1)
     }
 
     // MARK: - Reading
@@ -74,6 +79,7 @@ package actor WorkerChannel {
     }
 
     private func died(_ description: String) {
+        if isAlive { RLMMetrics.global.sandboxWorkers(backend: backend, delta: -1) }
         isAlive = false
         exitDescription = description
         readyWaiter?.resume(returning: nil)
@@ -122,6 +128,7 @@ package actor WorkerChannel {
         var frame: [String: Any] = ["op": "exec", "code": code, "max_output_chars": maxOutputChars, "timeout_s": timeout.components.seconds]
         if let variables { frame["variables"] = variables }
         let started = ContinuousClock.now
+        defer { RLMMetrics.global.sandboxExec(backend: backend, duration: .now - started) }
         guard let result = try await roundTrip(frame, timeout: timeout, onSubCall: onSubCall) else {
             let elapsed = ContinuousClock.now - started
             let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
