@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
-        .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
+        .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes", "FakeServices"]),
         .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
         .target(name: "FakeServices", path: "Tests/FakeServices"),
         .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),

@@ -173,7 +173,7 @@ public actor DaytonaSandbox: Sandbox {
     /// Loads a file of the work dir into a variable of a named namespace (the RLM `context`), as `LocalSandbox` does.
     public func loadVariable(_ variable: String, fromFile path: String, kind: String, namespace: String, timeout: Duration) async throws -> LoadedVariable {
         let remote = try await started()
-        let relative = try Self.relative(path, workDir: remote.workDir)
+        let relative = try SandboxPath.relative(path, root: remote.workDir)
         let worker = try await workers.worker(named: namespace)
         return try await worker.loadContext(path: relative, kind: kind, name: variable, timeout: timeout)
     }
@@ -202,7 +202,7 @@ public actor DaytonaSandbox: Sandbox {
 
     public func uploadFile(path: String, data: Data) async throws(SandboxError) -> Int {
         let remote = try await started()
-        let relative = try Self.relative(path, workDir: remote.workDir)
+        let relative = try SandboxPath.relative(path, root: remote.workDir)
         guard relative != "." else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
         do {
             try await client.uploadFile(toolbox: remote.toolbox, path: remote.workDir + "/" + relative, data: data)
@@ -214,7 +214,7 @@ public actor DaytonaSandbox: Sandbox {
 
     public func removeFile(path: String) async throws(SandboxError) {
         let remote = try await started()
-        let relative = try Self.relative(path, workDir: remote.workDir)
+        let relative = try SandboxPath.relative(path, root: remote.workDir)
         guard relative != "." else { throw .invalidPath(path, reason: "it is the work dir itself; name a file") }
         do {
             try await client.deleteFile(toolbox: remote.toolbox, path: remote.workDir + "/" + relative, recursive: false)
@@ -225,7 +225,7 @@ public actor DaytonaSandbox: Sandbox {
 
     public func downloadFile(path: String, maxBytes: Int) async throws(SandboxError) -> Data {
         let remote = try await started()
-        let relative = try Self.relative(path, workDir: remote.workDir)
+        let relative = try SandboxPath.relative(path, root: remote.workDir)
         let full = remote.workDir + "/" + relative
         do {
             return try await client.downloadFile(toolbox: remote.toolbox, path: full, maxBytes: maxBytes)
@@ -243,7 +243,7 @@ public actor DaytonaSandbox: Sandbox {
 
     public func listFiles(path: String, recursive: Bool) async throws(SandboxError) -> [FileEntry] {
         let remote = try await started()
-        let relative = try Self.relative(path, workDir: remote.workDir)
+        let relative = try SandboxPath.relative(path, root: remote.workDir)
         var entries: [FileEntry] = []
         var pending = [relative]
         while let directory = pending.popLast(), entries.count < 10_000 {
@@ -276,7 +276,7 @@ public actor DaytonaSandbox: Sandbox {
 
     public func shell(command: String, cwd: String?, timeout: Duration) async throws -> ShellResult {
         let remote = try await started()
-        let relative = try Self.relative(cwd ?? ".", workDir: remote.workDir)
+        let relative = try SandboxPath.relative(cwd ?? ".", root: remote.workDir)
         let started = ContinuousClock.now
         do {
             let result = try await client.execute(toolbox: remote.toolbox, command: command,
@@ -342,28 +342,6 @@ public actor DaytonaSandbox: Sandbox {
     }
 
     // MARK: - Paths
-
-    /// A path relative to the work dir ("." for the work dir itself); absolute paths must lie inside it.
-    static func relative(_ path: String, workDir: String) throws(SandboxError) -> String {
-        if path.contains("\0") { throw .invalidPath(path, reason: "it contains a NUL byte") }
-        var relative = path
-        if relative.hasPrefix("/") {
-            guard relative == workDir || relative.hasPrefix(workDir + "/") else {
-                throw .invalidPath(path, reason: "absolute paths must be inside the sandbox work dir \(workDir); use a relative path")
-            }
-            relative = String(relative.dropFirst(workDir.count))
-        }
-        var parts: [Substring] = []
-        for part in relative.split(separator: "/") where part != "." {
-            if part == ".." {
-                guard !parts.isEmpty else { throw .invalidPath(path, reason: "it leads outside the sandbox work dir") }
-                parts.removeLast()
-            } else {
-                parts.append(part)
-            }
-        }
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
-    }
 
     static func seconds(_ iso: String?) -> Double {
         guard let iso else { return 0 }

@@ -1,3 +1,4 @@
+import FakeServices
 import Foundation
 import Sandboxes
 import Testing
@@ -59,7 +60,10 @@ import Testing
         let entries = try await sandbox.listFiles(path: ".", recursive: true)
         #expect(entries.map(\.path) == ["data", "data/in.txt", "data/out.txt"])
         await #expect(throws: SandboxError.notFound("nope.txt")) { _ = try await sandbox.downloadFile(path: "nope.txt", maxBytes: 100) }
-        await #expect(throws: SandboxError.self) { _ = try await sandbox.uploadFile(path: "../escape.txt", data: Data()) }
+        for path in HostilePaths.all {
+            await #expect(throws: SandboxError.self, "\(path)") { _ = try await sandbox.uploadFile(path: path, data: Data()) }
+            await #expect(throws: SandboxError.self, "\(path)") { _ = try await sandbox.downloadFile(path: path, maxBytes: 10) }
+        }
         let timedOut = try await sandbox.shell(command: "sleep 5", cwd: nil, timeout: .seconds(1))
         #expect(timedOut.timedOut)
         await sandbox.shutdown()

@@ -19,23 +19,9 @@ struct ContainedFiles: Sendable {
     /// Files and directories created by the host are handed to this uid so the worker can change them.
     let owner: UInt32?
 
-    /// The path relative to the root, or an error explaining why it is not allowed.
+    /// The path relative to the root, or an error explaining why it is not allowed (`SandboxPath`'s rule).
     func relative(_ path: String) throws(SandboxError) -> String {
-        if path.contains("\0") { throw .invalidPath(path, reason: "it contains a NUL byte") }
-        var relative = path
-        if relative.hasPrefix("/") {
-            guard relative == visibleRoot || relative.hasPrefix(visibleRoot + "/") else {
-                throw .invalidPath(path, reason: "absolute paths must be inside the sandbox work dir \(visibleRoot); use a relative path")
-            }
-            relative = String(relative.dropFirst(visibleRoot.count))
-        }
-        let parts = relative.split(separator: "/").filter { $0 != "." }
-        var depth = 0
-        for part in parts {
-            depth += part == ".." ? -1 : 1
-            if depth < 0 { throw .invalidPath(path, reason: "it leads outside the sandbox work dir") }
-        }
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        try SandboxPath.relative(path, root: visibleRoot)
     }
 
     func write(_ path: String, data: Data) throws(SandboxError) {
