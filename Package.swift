@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Run history (History target): the embedded SQLite store.
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -28,6 +30,7 @@ let package = Package(
                 "RLMEngine",
                 "Daytona",
                 "Sandboxes",
+                "History",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,6 +59,9 @@ let package = Package(
             resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
+        // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.
+        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "LanguageModels", "Sandboxes"]),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(

@@ -32,7 +32,8 @@ struct Serve: AsyncParsableCommand {
         // A worker that dies mid-write must surface as an error on that pipe, not kill the server.
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
-        let runtime = ServerRuntime(config: config, logger: logger)
+        let history = try HistorySetup.open(config: config, logger: logger)
+        let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
 
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch config.transport {
@@ -58,8 +59,10 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
         } catch {
             await runtime.shutdown()
+            await history.close()
             throw error
         }
         await runtime.shutdown()
+        await history.close()
     }
 }
