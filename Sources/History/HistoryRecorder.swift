@@ -7,7 +7,7 @@ import RLMEngine
 /// events not yet written (the step in flight).
 public final class HistoryRecorder: RunRecorder, Sendable {
     public let history: RunHistory
-    private let queue = EventQueue()
+    private let queue: EventQueue
     private let wake: AsyncStream<Void>.Continuation
     private let writer: Task<Void, Never>
 
@@ -16,7 +16,8 @@ public final class HistoryRecorder: RunRecorder, Sendable {
         self.history = history
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
-        let queue = queue, sink = HistorySink(history: history)
+        let queue = EventQueue(), sink = HistorySink(history: history)
+        self.queue = queue
         writer = Task.detached {
             for await _ in signals {
                 let (events, waiters) = queue.take()

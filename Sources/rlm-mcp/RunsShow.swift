@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import History
+import RLMEngine
 
 /// `rlm-mcp runs show`: one run's trajectory, readable on a terminal.
 struct RunsShow: AsyncParsableCommand {

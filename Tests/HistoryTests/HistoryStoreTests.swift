@@ -70,7 +70,7 @@ import Testing
         recorder.record(.started(start("run_alive")))
         await recorder.close()
         let dead = try deadPID()
-        try recorder.history.pool.write { db in
+        try await recorder.history.pool.write { db in
             try db.execute(sql: "UPDATE runs SET pid = ? WHERE id = 'run_crashed'", arguments: [dead])
         }
         let reopened = try open(folder)
@@ -92,7 +92,7 @@ import Testing
         await recorder.close()
         let reopened = try open(folder, days: 30)
         #expect(try reopened.list().map(\.runID) == ["run_new"])
-        #expect(try reopened.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM steps") } == 0)
+        #expect(try await reopened.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM steps") } == 0)
     }
 
     @Test func theWholeContextIsKeptOnlyWhenAskedFor() async throws {
