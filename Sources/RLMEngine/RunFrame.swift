@@ -307,7 +307,7 @@ actor RunFrame {
     private func recordCancelled() async {
         guard !finished else { return }
         finished = true
-        engine.recorder.record(.finished(RunEnd(runID: runID, status: .error, message: "the run was cancelled before it finished", iterations: iterations,
+        engine.recorder.record(.finished(RunEnd(runID: runID, status: .error, message: "the run stopped before it finished (cancelled, or its input was refused)", iterations: iterations,
                                                 llmCalls: await ledger.calls, usage: await ledger.usage,
                                                 durationMS: startedAt.millisecondsAgo, endedAt: Date())))
     }

@@ -48,8 +48,8 @@ enum TrajectoryText {
             lines.append(indent(step.reply.trimmingCharacters(in: .whitespacesAndNewlines), "  │ "))
             for (index, block) in step.blocks.enumerated() {
                 lines.append("  ▶ code block \(index + 1)" + String(format: " (%.0f ms)", block.durationMS) + (block.submitted ? " · SUBMIT" : ""))
-                if !block.stdout.isEmpty { lines.append(indent(block.stdout, "    out │ ")) }
-                if !block.stderr.isEmpty { lines.append(indent(block.stderr, "    err │ ")) }
+                if !block.stdout.isEmpty { lines.append(indent(trailingNewlineDropped(block.stdout), "    out │ ")) }
+                if !block.stderr.isEmpty { lines.append(indent(trailingNewlineDropped(block.stderr), "    err │ ")) }
                 if let error = block.error { lines.append(indent(error, "    exc │ ")) }
                 for call in block.subCalls {
                     var text = "    ↳ \(call.kind) \(call.model) · \(call.inputTokens)+\(call.outputTokens) tokens · " + String(format: "%.0f ms", call.latencyMS)
@@ -70,6 +70,11 @@ enum TrajectoryText {
 
     static func indent(_ text: String, _ prefix: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
+    }
+
+    /// Output ends with the newline `print` added; showing it would print an empty line.
+    static func trailingNewlineDropped(_ text: String) -> String {
+        text.hasSuffix("\n") ? String(text.dropLast()) : text
     }
 
     static func oneLine(_ text: String, _ limit: Int) -> String {
