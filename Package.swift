@@ -28,6 +28,9 @@ let package = Package(
                 "RLMConfig",
                 "RLMServer",
                 "RLMEngine",
+                "LanguageModels",
+                "RLMCommon",
+                "SandboxBackends",
                 "Daytona",
                 "Sandboxes",
                 "History",
@@ -40,10 +43,11 @@ let package = Package(
             name: "RLMServer",
             dependencies: [
                 "RLMConfig",
+                "RLMCommon",
+                "SandboxBackends",
                 "RLMEngine",
                 "LanguageModels",
                 "Sandboxes",
-                "Daytona",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -55,10 +59,12 @@ let package = Package(
         ),
         .target(
             name: "RLMEngine",
-            dependencies: ["Sandboxes", "LanguageModels"],
+            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon"],
             resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
         ),
         .target(name: "RLMConfig"),
+        .target(name: "RLMCommon"),
+        .target(name: "SandboxBackends", dependencies: ["RLMConfig", "Sandboxes", "Daytona"]),
         // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.
         .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "LanguageModels", "Sandboxes"]),
@@ -68,6 +74,7 @@ let package = Package(
             name: "Daytona",
             dependencies: [
                 "Sandboxes",
+                "RLMCommon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +89,7 @@ let package = Package(
             name: "LanguageModels",
             dependencies: [
                 "RLMConfig",
+                "RLMCommon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,11 +97,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
+        .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes"]),
         .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
         .target(name: "FakeServices", path: "Tests/FakeServices"),
-        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "FakeServices", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "FakeServices", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
             dependencies: ["RLMServer", "RLMConfig", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]

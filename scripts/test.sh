@@ -27,3 +27,7 @@ fi
 
 echo "==> interop tests (official mcp client)"
 RLM_MCP_BIN=.build/debug/rlm-mcp "$venv/bin/python" -m pytest Tests/Interop -q -p no:cacheprovider
+
+# Modest sizes here; RLM_RELIABILITY_FULL=1 with a release binary gives the README's figures (see docs/reliability.md).
+echo "==> reliability suite (load, provider faults, dropped clients, hostile arguments)"
+(cd Tests/Reliability && RLM_MCP_BIN="${RLM_MCP_BIN:-$PWD/../../.build/debug/rlm-mcp}" "../../$venv/bin/python" -m pytest . -q -p no:cacheprovider)

@@ -14,6 +14,8 @@ extension DaytonaClient {
             "public": false,
             "autoStopInterval": 0,
             "autoDeleteInterval": -1,
+            // The deployed server itself calls the model providers; its workers stay in local sandboxes without network.
+            "networkBlockAll": false,
         ]
         if let target = settings.target { body["target"] = target }
         if let snapshot = settings.snapshot { body["snapshot"] = snapshot }

@@ -3,8 +3,8 @@ import NIOHTTP1
 
 /// Sandbox lifecycle on the main API: create, wait until started, get, list by label, delete.
 extension DaytonaClient {
-    /// Creates a sandbox with `labels` (plus the SDK's language label), the configured target and snapshot, and the
-    /// auto-stop/auto-delete intervals that bound a leak.
+    /// Creates a sandbox with `labels` (plus the SDK's language label), the configured target, snapshot and network
+    /// access, and the auto-stop/auto-delete intervals that bound a leak.
     public func createSandbox(labels: [String: String]) async throws -> DaytonaSandboxInfo {
         var body: [String: Any] = [
             "labels": labels.merging(["code-toolbox-language": "python"]) { mine, _ in mine },
@@ -12,7 +12,7 @@ extension DaytonaClient {
             "public": false,
             "autoStopInterval": settings.autoStopMinutes,
             "autoDeleteInterval": settings.autoDeleteMinutes,
-        ]
+        ].merging(settings.network.requestFields) { $1 }
         if let target = settings.target { body["target"] = target }
         if let snapshot = settings.snapshot { body["snapshot"] = snapshot }
         let response = try await call(.POST, "\(settings.apiURL)/sandbox", body: Self.json(body), retry: .rateLimitOnly,

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import RLMCommon
 
 /// The toolbox of one sandbox: one-shot commands, sessions with async commands, and files. `toolbox` is
 /// `DaytonaClient.toolboxBase(for:)`.
@@ -75,7 +76,7 @@ extension DaytonaClient {
 
     /// Writes `data` to `path` in one request (multipart field `file` of `files/upload-v2`).
     public func uploadFile(toolbox: String, path: String, data: Data) async throws {
-        let boundary = "rlm-mcp-\(UInt64.random(in: 0...UInt64.max))"
+        let boundary = "rlm-mcp-\(RandomID.base36())"
         var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\((path as NSString).lastPathComponent)\"\r\n".utf8)
         body.append(Data("Content-Type: application/octet-stream\r\n\r\n".utf8))
         body.append(data)

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import RLMCommon
 
 /// The Daytona REST API as rlm-mcp uses it: sandbox lifecycle on the main API, and each sandbox's toolbox
 /// (`{toolboxProxyUrl}/{sandboxId}/…`) for processes, sessions and files. Every request carries the bearer key;
@@ -50,11 +51,9 @@ public struct DaytonaClient: Sendable {
     func call(_ method: HTTPMethod, _ url: String, body: Body = .none, retry: RetryRule, operation: String,
               timeout: Duration = .seconds(60), accept: (Int) -> Bool = { (200...299).contains($0) },
               maxBytes: Int = 256 * 1024 * 1024) async throws -> Response {
-        var lastProblem = ""
         var lastStatus: Int?
         var lastBody = ByteBuffer()
-        let attempts = max(1, settings.retry.maxAttempts)
-        for attempt in 1...attempts {
+        let outcome = try await settings.retry.run({ (attempt: Int) async throws -> RetryPolicy.Attempt<Response> in
             var request = HTTPClientRequest(url: url)
             request.method = method
             for (name, value) in commonHeaders { request.headers.add(name: name, value: value) }
@@ -68,7 +67,6 @@ public struct DaytonaClient: Sendable {
                 request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
                 request.body = .bytes(ByteBuffer(data: data))
             }
-            var retryAfter: String?
             do {
                 let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout.milliseconds)))
                 let status = Int(response.status.code)
@@ -80,13 +78,11 @@ public struct DaytonaClient: Sendable {
                 } catch is NIOTooManyBytesError {
                     throw DaytonaError.tooLarge(operation: operation, limit: limit)
                 }
-                if accept(status) { return Response(status: status, body: collected) }
+                if accept(status) { return .finished(Response(status: status, body: collected)) }
                 lastStatus = status
                 lastBody = collected
-                retryAfter = response.headers.first(name: "retry-after")
-                let retryable = retry == .idempotent ? DaytonaRetry.isRetryable(status: status) : status == 429
-                guard retryable, attempt < attempts else { break }
-                lastProblem = "HTTP \(status)"
+                return .failed(problem: "HTTP \(status)", retryAfter: response.headers.first(name: "retry-after"),
+                               retryable: retry == .idempotent ? RetryPolicy.isRetryable(status: status) : status == 429)
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error as DaytonaError {
@@ -94,17 +90,20 @@ public struct DaytonaClient: Sendable {
             } catch {
                 try Task.checkCancellation()
                 lastStatus = nil
-                lastProblem = redact("\(error)")
-                guard retry == .idempotent, attempt < attempts else { break }
+                return .failed(problem: redact("\(error)"), retryable: retry == .idempotent)
             }
-            let wait = settings.retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+        }, willRetry: { attempt, wait, problem in
             logger.notice("Daytona call will be retried", metadata: [
-                "operation": "\(operation)", "problem": "\(lastProblem)", "attempt": "\(attempt)", "wait_ms": "\(Int(wait.milliseconds))",
+                "operation": "\(operation)", "problem": "\(problem)", "attempt": "\(attempt)", "wait_ms": "\(Int(wait.milliseconds))",
             ])
-            try await Task.sleep(for: wait)
+        }, cancelled: { CancellationError() })
+        switch outcome {
+        case let .success(response):
+            return response
+        case let .failure(gaveUp):
+            guard let status = lastStatus else { throw DaytonaError.transport(operation: operation, detail: gaveUp.lastProblem) }
+            throw failure(status: status, body: Data(buffer: lastBody), operation: operation)
         }
-        guard let status = lastStatus else { throw DaytonaError.transport(operation: operation, detail: lastProblem) }
-        throw failure(status: status, body: Data(buffer: lastBody), operation: operation)
     }
 
     func failure(status: Int, body: Data, operation: String) -> DaytonaError {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RLMCommon
 import Sandboxes
 
 /// A Daytona sandbox behind the `Sandbox` protocol: created on first use (or early, with `prepare()`), the worker
@@ -189,7 +190,7 @@ public actor DaytonaSandbox: Sandbox {
 
     private func startWorker(_ remote: Remote) async throws -> WorkerChannel {
         nextSession += 1
-        let session = "rlm-worker-\(nextSession)-\(UInt32.random(in: 0...UInt32.max))"
+        let session = "rlm-worker-\(nextSession)-\(RandomID.base36())"
         let dir = ShellWord.quoted(remote.workDir)
         let commandLine = "cd \(dir) && \(python) -I -S -B \(ShellWord.quoted(remote.workerPath)) --in-fd 0 --out-fd 1 --workdir \(dir)"
         let (transport, frames) = try await DaytonaWorkerTransport.start(client: client, toolbox: remote.toolbox, session: session, commandLine: commandLine)

@@ -15,10 +15,7 @@ public struct DaytonaSandboxFactory: Sendable {
     /// `shared`: the workspace may be served by several replicas, so a running sandbox already labelled with it is
     /// taken on instead of creating a second one.
     public func makeSandbox(workspaceID: String, shared: Bool = false) throws(SandboxError) -> DaytonaSandbox {
-        let path = try LocalSandboxFactory.workerScript()
-        guard let script = FileManager.default.contents(atPath: path) else {
-            throw .workerFailed("could not read the worker script \(path)")
-        }
+        let script = try WorkerScript.contents()
         return DaytonaSandbox(client: client, labels: Self.appLabel.merging(["rlm-mcp.workspace": workspaceID]) { $1 }, workerScript: script,
                               adoptExisting: shared)
     }
@@ -37,5 +34,35 @@ public struct DaytonaSandboxFactory: Sendable {
             }
         }
         return results
+    }
+}
+
+/// The Daytona backend behind the `SandboxFactory` seam: creation starts at once, and shutdown deletes the sandboxes
+/// no workspace closed.
+public actor DaytonaSandboxes: SandboxFactory {
+    private let factory: DaytonaSandboxFactory
+    /// Sandboxes made so far and not yet closed, so that shutdown deletes any a workspace did not close.
+    private var open: [DaytonaSandbox] = []
+
+    public init(settings: DaytonaSettings) {
+        factory = DaytonaSandboxFactory(settings: settings)
+    }
+
+    public func makeSandbox(workspaceID: String, shared: Bool) async throws(SandboxError) -> any Sandbox {
+        let sandbox = try factory.makeSandbox(workspaceID: workspaceID, shared: shared)
+        await sandbox.prepare()
+        var kept: [DaytonaSandbox] = []
+        for existing in open where !(await existing.isClosed) { kept.append(existing) }
+        open = kept + [sandbox]
+        return sandbox
+    }
+
+    public var isolationSummary: String { "remote Daytona sandbox" }
+
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for sandbox in open { group.addTask { await sandbox.shutdown() } }
+        }
+        open.removeAll()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 /// Where the Daytona API is and how sandboxes are made there; the key is sent only as a bearer token.
 public struct DaytonaSettings: Sendable {
@@ -13,9 +14,13 @@ public struct DaytonaSettings: Sendable {
     public var autoStopMinutes = 15
     /// Minutes after stopping before Daytona deletes it; 0 deletes at once, so a crashed server leaks nothing for long.
     public var autoDeleteMinutes = 0
+    /// What the sandbox may reach on the network. Workers need none (sub-calls travel through the host), so it is
+    /// blocked unless the operator opens it: LLM-written code could otherwise send the context anywhere.
+    public var network: SandboxNetwork = .blocked
     /// How long creation may take before it is given up (and the half-made sandbox deleted).
     public var createTimeout: Duration = .seconds(120)
-    public var retry = DaytonaRetry()
+    /// Backoff for the calls `DaytonaClient.RetryRule` allows to repeat: shorter than a model call's (0.2 s base, 5 s cap).
+    public var retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(200), maxDelay: .seconds(5), jitterFloor: 0.5)
 
     public init(apiURL: String, apiKey: String, target: String? = nil, snapshot: String? = nil) {
         self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
@@ -25,37 +30,28 @@ public struct DaytonaSettings: Sendable {
     }
 }
 
-/// Backoff for idempotent calls answered with 408, 429, 5xx or a transport error.
-public struct DaytonaRetry: Sendable {
-    public var maxAttempts = 4
-    public var baseDelay: Duration = .milliseconds(200)
-    public var maxDelay: Duration = .seconds(5)
+/// A Daytona sandbox's network access (`networkBlockAll` / `networkAllowList` on creation).
+public enum SandboxNetwork: Sendable, Equatable {
+    case blocked
+    case open
+    /// Only these destinations (IPv4 CIDRs such as 10.0.0.0/8).
+    case allowList([String])
 
-    public init() {}
-
-    static func isRetryable(status: Int) -> Bool {
-        status == 408 || status == 429 || (500...599).contains(status)
-    }
-
-    /// Exponential backoff with full jitter, or the server's Retry-After (seconds) when given, capped at `maxDelay`.
-    func delay(afterAttempt attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            return min(.milliseconds(Int(seconds * 1000)), maxDelay)
+    /// The creation-request fields that ask for this access.
+    var requestFields: [String: Any] {
+        switch self {
+        case .blocked: ["networkBlockAll": true]
+        case .open: ["networkBlockAll": false]
+        case let .allowList(cidrs): ["networkBlockAll": false, "networkAllowList": cidrs.joined(separator: ",")]
         }
-        let ceiling = min(baseDelay * (1 << min(attempt - 1, 16)), maxDelay)
-        return .milliseconds(Int(Double.random(in: 0.5...1) * ceiling.milliseconds))
     }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 extension DaytonaSettings: CustomStringConvertible, CustomDebugStringConvertible {
     /// Everything but the key, so settings can be logged.
     public var description: String {
         "DaytonaSettings(apiURL: \(apiURL), apiKey: <hidden, \(apiKey.count) chars>, target: \(target ?? "default"), "
-            + "snapshot: \(snapshot ?? "default"), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
+            + "snapshot: \(snapshot ?? "default"), network: \(network), autoStop: \(autoStopMinutes) min, autoDelete: \(autoDeleteMinutes) min)"
     }
 
     public var debugDescription: String { description }

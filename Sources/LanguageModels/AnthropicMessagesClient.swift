@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import RLMCommon
+import RLMConfig
 
 /// Anthropic Messages (`POST {base}/v1/messages`): the system prompt travels as the `system` field, `max_tokens` is
 /// required, and every request carries `anthropic-version`.
-public struct AnthropicMessagesClient: Sendable {
+public struct AnthropicMessagesClient: ProviderClient {
     public static let apiVersion = "2023-06-01"
     let http: ProviderHTTP
 
@@ -52,4 +54,21 @@ public struct AnthropicMessagesClient: Sendable {
         let usage = TokenUsage(inputTokens: reply.usage?.input_tokens ?? 0, outputTokens: reply.usage?.output_tokens ?? 0)
         return (text, usage, attempts, reply.stop_reason)
     }
+}
+
+extension ModelProvider {
+    /// `anthropic/<model>`: the Anthropic Messages API, which always needs a key.
+    static let anthropic = ModelProvider(
+        name: "anthropic",
+        setupHint: { config, model, source in
+            guard config.anthropicAPIKey == nil else { return nil }
+            return "\(source) is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with \(source)."
+        },
+        makeClient: { config, transport in
+            config.anthropicAPIKey.map {
+                AnthropicMessagesClient(baseURL: config.anthropicBaseURL, apiKey: $0.exposedValue, client: transport.client(),
+                                        retry: transport.retry, timeout: transport.timeout, logger: transport.logger)
+            }
+        }
+    )
 }

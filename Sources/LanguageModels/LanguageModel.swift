@@ -45,13 +45,6 @@ public struct TokenUsage: Sendable, Equatable, Codable {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
     }
-
-    public static let zero = TokenUsage(inputTokens: 0, outputTokens: 0)
-    public var total: Int { inputTokens + outputTokens }
-
-    public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage {
-        TokenUsage(inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens)
-    }
 }
 
 public struct ChatResponse: Sendable, Equatable {

@@ -1,52 +1,35 @@
 import AsyncHTTPClient
 import Logging
+import RLMCommon
 import RLMConfig
 
-/// Routes `provider/model` ids to the right client: `anthropic/…` to Anthropic, `openai/…` and bare names to the
-/// OpenAI-compatible endpoint. Measures latency and reports usage for every call.
+/// Routes `provider/model` ids to the client of their provider in `ModelProviders` (bare names to the
+/// OpenAI-compatible endpoint). Measures latency and reports usage for every call.
 public struct ModelRouter: LanguageModel {
-    private let openAI: OpenAIChatClient
-    private let anthropic: AnthropicMessagesClient?
-    private let openAIUsable: Bool
+    private let config: RLMConfig
+    /// The clients of the providers the configuration can build, by provider name.
+    private let clients: [String: any ProviderClient]
 
     public init(config: RLMConfig, client: @escaping @autoclosure @Sendable () -> HTTPClient = .models, retry: RetryPolicy = .init(), timeout: Duration = .seconds(300), logger: Logger) {
-        let openAIKey = config.openAIAPIKey?.exposedValue
-        openAI = OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: openAIKey, client: client(), retry: retry, timeout: timeout, logger: logger)
-        // OpenAI itself needs a key; a self-hosted OpenAI-compatible server usually does not.
-        openAIUsable = openAIKey != nil || config.openAIBaseURL != "https://api.openai.com/v1"
-        anthropic = config.anthropicAPIKey.map {
-            AnthropicMessagesClient(baseURL: config.anthropicBaseURL, apiKey: $0.exposedValue, client: client(), retry: retry, timeout: timeout, logger: logger)
+        self.config = config
+        let transport = ModelProvider.Transport(client: client, retry: retry, timeout: timeout, logger: logger)
+        var clients: [String: any ProviderClient] = [:]
+        for provider in ModelProviders.all {
+            clients[provider.name] = provider.makeClient(config, transport)
         }
+        self.clients = clients
     }
 
     public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
         let started = ContinuousClock.now
-        let result: (text: String, usage: TokenUsage, attempts: Int, finish: String?)
-        switch Self.route(request.model) {
-        case let .anthropic(model):
-            guard let anthropic else {
-                throw .notConfigured("\(request.modelSource) is \(request.model), an Anthropic model: set ANTHROPIC_API_KEY")
-            }
-            result = try await anthropic.complete(request, model: model)
-        case let .openAI(model):
-            guard openAIUsable else {
-                throw .notConfigured("\(request.modelSource) is \(request.model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server")
-            }
-            result = try await openAI.complete(request, model: model)
+        let (provider, model) = ModelProviders.route(request.model)
+        let hint = provider.setupHint(config, request.model, request.modelSource)
+        guard hint == nil, let client = clients[provider.name] else {
+            throw .notConfigured(hint ?? "\(request.modelSource) is \(request.model): the \(provider.name) provider is not configured")
         }
+        let result = try await client.complete(request, model: model)
         return ChatResponse(text: result.text, model: request.model, usage: result.usage, latency: ContinuousClock.now - started,
                             attempts: result.attempts, finishReason: result.finish)
-    }
-
-    enum Route: Equatable {
-        case openAI(String)
-        case anthropic(String)
-    }
-
-    static func route(_ id: String) -> Route {
-        if id.hasPrefix("anthropic/") { return .anthropic(String(id.dropFirst("anthropic/".count))) }
-        if id.hasPrefix("openai/") { return .openAI(String(id.dropFirst("openai/".count))) }
-        return .openAI(id)
     }
 }
 

@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import RLMCommon
+import RLMConfig
 
 /// OpenAI Chat Completions (`POST {base}/chat/completions`), which vLLM, Ollama, LM Studio, OpenRouter and most
 /// gateways also speak.
-public struct OpenAIChatClient: Sendable {
+public struct OpenAIChatClient: ProviderClient {
     let http: ProviderHTTP
 
     /// `baseURL` includes the version path, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
@@ -46,4 +48,20 @@ public struct OpenAIChatClient: Sendable {
         let usage = TokenUsage(inputTokens: reply.usage?.prompt_tokens ?? 0, outputTokens: reply.usage?.completion_tokens ?? 0)
         return (choice.message.content ?? "", usage, attempts, choice.finish_reason)
     }
+}
+
+extension ModelProvider {
+    /// `openai/<model>` and every bare name: OpenAI itself needs a key, a self-hosted OpenAI-compatible server usually not.
+    static let openAI = ModelProvider(
+        name: "openai",
+        setupHint: { config, model, source in
+            guard config.openAIAPIKey == nil, config.openAIBaseURL == "https://api.openai.com/v1" else { return nil }
+            return "\(source) is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
+                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and \(source)=anthropic/<model>."
+        },
+        makeClient: { config, transport in
+            OpenAIChatClient(baseURL: config.openAIBaseURL, apiKey: config.openAIAPIKey?.exposedValue, client: transport.client(),
+                             retry: transport.retry, timeout: transport.timeout, logger: transport.logger)
+        }
+    )
 }

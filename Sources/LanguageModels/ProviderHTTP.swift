@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import RLMCommon
 
 /// POSTs JSON to one provider with retries, timeouts and redaction; knows nothing about what the payload means.
 struct ProviderHTTP: Sendable {
@@ -26,43 +27,38 @@ struct ProviderHTTP: Sendable {
 
     /// Returns the first answer that is a success or a non-retryable failure; retries the rest.
     func post(_ path: String, json body: Data) async throws(LLMError) -> Answer {
-        var lastProblem = ""
-        for attempt in 1...max(1, retry.maxAttempts) {
+        let outcome = try await retry.run({ (attempt: Int) async throws(LLMError) -> RetryPolicy.Attempt<Answer> in
             var request = HTTPClientRequest(url: baseURL + path)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
             request.headers.add(name: "accept", value: "application/json")
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: body))
-            var retryAfter: String?
             do {
                 let response = try await client().execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
                 let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 let status = Int(response.status.code)
                 if !RetryPolicy.isRetryable(status: status) {
                     logger.debug("model call answered", metadata: ["endpoint": "\(baseURL)\(path)", "status": "\(status)", "attempt": "\(attempt)"])
-                    return Answer(status: status, body: Data(collected.readableBytesView), attempts: attempt)
+                    return .finished(Answer(status: status, body: Data(collected.readableBytesView), attempts: attempt))
                 }
-                retryAfter = response.headers.first(name: "retry-after")
-                lastProblem = "HTTP \(status)" + (retryAfter.map { " (Retry-After: \($0))" } ?? "")
+                let retryAfter = response.headers.first(name: "retry-after")
+                return .failed(problem: "HTTP \(status)" + (retryAfter.map { " (Retry-After: \($0))" } ?? ""), retryAfter: retryAfter, retryable: true)
             } catch is CancellationError {
                 throw .cancelled
             } catch {
                 if Task.isCancelled { throw .cancelled }
-                lastProblem = redact("\(error)")
+                return .failed(problem: redact("\(error)"), retryable: true)
             }
-            guard attempt < retry.maxAttempts else { break }
-            let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+        }, willRetry: { attempt, wait, problem in
             logger.notice("model call will be retried", metadata: [
-                "endpoint": "\(baseURL)\(path)", "problem": "\(lastProblem)", "attempt": "\(attempt)", "wait_ms": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
+                "endpoint": "\(baseURL)\(path)", "problem": "\(problem)", "attempt": "\(attempt)", "wait_ms": "\(Int(wait.milliseconds))",
             ])
-            do {
-                try await Task.sleep(for: wait)
-            } catch {
-                throw .cancelled
-            }
+        }, cancelled: { .cancelled })
+        switch outcome {
+        case let .success(answer): return answer
+        case let .failure(gaveUp): throw .gaveUp(baseURL: baseURL, attempts: gaveUp.attempts, lastProblem: gaveUp.lastProblem)
         }
-        throw .gaveUp(baseURL: baseURL, attempts: retry.maxAttempts, lastProblem: lastProblem)
     }
 
     /// Sends `body` as JSON and decodes a successful answer as `Reply`; failures become the error that says what to change.

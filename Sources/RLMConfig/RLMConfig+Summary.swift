@@ -26,12 +26,20 @@ extension RLMConfig {
             ("RLM_MAX_TOTAL_TOKENS", maxTotalTokens.map(String.init) ?? "0 (no limit)"),
             ("RLM_TIMEOUT_S", String(runTimeoutSeconds)),
             ("RLM_SUB_CONTEXT_TOKENS", subContextTokens.map(String.init) ?? "0 (by model name)"),
+            ("RLM_ROOT_CONTEXT_TOKENS", rootContextTokens.map(String.init) ?? "0 (by model name)"),
+            ("RLM_COMPACTION_THRESHOLD", String(compactionThreshold)),
             ("RLM_SANDBOX", sandbox.rawValue),
+            ("RLM_SANDBOX_NETWORK", Self.describe(sandboxNetwork)),
             ("RLM_PYTHON", python ?? "first python3 on PATH"),
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
+            ("RLM_SANDBOX_TOTAL_MEMORY_MB", String(sandboxTotalMemoryMB)),
+            ("RLM_SANDBOX_TMP_MB", String(sandboxTmpMB)),
+            ("RLM_MAX_WORKERS", String(maxWorkers)),
+            ("RLM_MAX_WORKSPACE_WORKERS", String(maxWorkspaceWorkers)),
             ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
             ("RLM_SANDBOX_UNSAFE", sandboxUnsafe ? "1" : "0"),
             ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
+            ("RLM_MAX_WORKSPACES", String(maxWorkspaces)),
             ("RLM_WORKSPACE_KEY", workspaceKey == nil ? "random per process" : mask(workspaceKey)),
             ("OPENAI_API_KEY", mask(openAIAPIKey)),
             ("OPENAI_BASE_URL", openAIBaseURL),
@@ -52,32 +60,13 @@ extension RLMConfig {
         return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
     }
 
-    /// Whether the root model can be called: its provider has a key, or it is an OpenAI-compatible
-    /// endpoint other than OpenAI's own (local servers such as Ollama or vLLM usually need no key).
-    public var llmConfigured: Bool { llmSetupHint == nil }
+    private func mask(_ secret: Secret?) -> String { secret == nil ? "not set" : "set (hidden)" }
 
-    /// What to set so the root model can be called; nil when it already can.
-    public var llmSetupHint: String? { setupHint(forModel: model, setBy: "RLM_MODEL") }
-
-    /// What to set so `model` (chosen by `source`, e.g. RLM_SUBTASK_MODEL or a tool argument) can be called; nil when it can.
-    public func setupHint(forModel model: String, setBy source: String) -> String? {
-        switch Self.provider(of: model) {
-        case .anthropic:
-            guard anthropicAPIKey == nil else { return nil }
-            return "\(source) is \(model): set ANTHROPIC_API_KEY, or choose an OpenAI-compatible model with \(source)."
-        case .openAI:
-            guard openAIAPIKey == nil, openAIBaseURL == "https://api.openai.com/v1" else { return nil }
-            return "\(source) is \(model): set OPENAI_API_KEY, or point OPENAI_BASE_URL at an OpenAI-compatible server "
-                + "(vLLM, Ollama, LM Studio), or set ANTHROPIC_API_KEY and \(source)=anthropic/<model>."
+    private static func describe(_ network: SandboxNetwork) -> String {
+        switch network {
+        case .block: "block"
+        case .allow: "allow"
+        case let .allowList(cidrs): cidrs.joined(separator: ",")
         }
     }
-
-    public enum ModelProvider: String, Sendable { case openAI = "openai", anthropic }
-
-    /// `anthropic/…` goes to the Anthropic client; `openai/…` and every other id to the OpenAI-compatible one.
-    public static func provider(of modelID: String) -> ModelProvider {
-        modelID.hasPrefix("anthropic/") ? .anthropic : .openAI
-    }
-
-    private func mask(_ secret: Secret?) -> String { secret == nil ? "not set" : "set (hidden)" }
 }

@@ -24,6 +24,13 @@ public struct RLMConfig: Sendable {
         case us, eu, asia
     }
 
+    /// Network access of Daytona sandboxes (local sandboxes never have any).
+    public enum SandboxNetwork: Sendable, Equatable {
+        case block
+        case allow
+        case allowList([String])
+    }
+
     public enum SandboxIsolation: String, Sendable, CaseIterable {
         case auto, bubblewrap, unshare, none
     }
@@ -52,15 +59,30 @@ public struct RLMConfig: Sendable {
     public var runTimeoutSeconds: Int
     /// The sub model's context window in tokens; nil: known by model name (128k for unknown models).
     public var subContextTokens: Int?
+    /// The root model's context window in tokens; nil: known by model name (128k for unknown models).
+    public var rootContextTokens: Int?
+    /// The share of the root window a request may fill before older iterations are compacted (0.1–0.95).
+    public var compactionThreshold: Double
     // Sandbox
     public var sandbox: SandboxChoice
     public var python: String?
     public var sandboxMemoryMB: Int
+    /// Memory of all of one local sandbox's processes and its /tmp together, where a cgroup can enforce it.
+    public var sandboxTotalMemoryMB: Int
+    /// Size of each local worker's private /tmp (RAM-backed).
+    public var sandboxTmpMB: Int
+    /// Live local Python workers the whole server may hold (spares included).
+    public var maxWorkers: Int
+    /// Named REPL namespaces (each a live worker) one workspace may hold.
+    public var maxWorkspaceWorkers: Int
     /// Which local isolation to use; `auto` picks the strongest that works.
     public var sandboxIsolation: SandboxIsolation
+    public var sandboxNetwork: SandboxNetwork
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
     public var workspaceIdleSeconds: Int
+    /// Workspaces one client (bearer token, or everyone without one) keeps open.
+    public var maxWorkspaces: Int
     /// Signs workspace handles; replicas that share it accept each other's handles. Nil: a random key per process.
     public var workspaceKey: Secret?
     // Server
@@ -118,6 +140,12 @@ public struct RLMConfig: Sendable {
 }
 
 extension RLMConfig {
+    /// One live worker per 256 MB of the machine's memory, from 8 to 256: an idle worker takes 7–12 MB, a busy one
+    /// up to RLM_SANDBOX_MEMORY_MB of address space, and the rest of the machine needs room too.
+    static var defaultMaxWorkers: Int {
+        min(256, max(8, Int(ProcessInfo.processInfo.physicalMemory / (256 * 1024 * 1024))))
+    }
+
     /// Loads flags > environment > `envFiles` > the user's config file (see `LayeredVariables.standard`) and
     /// validates every variable.
     public static func load(
@@ -151,24 +179,37 @@ extension RLMConfig {
         anthropicBaseURL = try read.url("ANTHROPIC_BASE_URL", default: "https://api.anthropic.com")
         model = try read.modelID("RLM_MODEL", default: "openai/gpt-4o")
         subtaskModel = try read.modelID("RLM_SUBTASK_MODEL", default: "openai/gpt-4o-mini")
-        maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: 15, range: 1...1000)
-        maxDepth = try read.integer("RLM_MAX_DEPTH", default: 1, range: 0...10)
+        maxIterations = try read.integer("RLM_MAX_ITERATIONS", default: RunDefaults.maxIterations, range: 1...1000)
+        maxDepth = try read.integer("RLM_MAX_DEPTH", default: RunDefaults.maxDepth, range: 0...10)
         subConcurrency = try read.integer("RLM_SUB_CONCURRENCY", default: 16, range: 1...1024)
-        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: 100, range: 1...100_000)
+        maxLLMCalls = try read.integer("RLM_MAX_LLM_CALLS", default: RunDefaults.maxLLMCalls, range: 1...100_000)
         let tokens = try read.integer("RLM_MAX_TOTAL_TOKENS", default: 0, range: 0...1_000_000_000)
         maxTotalTokens = tokens == 0 ? nil : tokens
-        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: 600, range: 1...86_400)
+        runTimeoutSeconds = try read.integer("RLM_TIMEOUT_S", default: RunDefaults.timeoutSeconds, range: 1...86_400)
         let window = try read.integer("RLM_SUB_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
         subContextTokens = window == 0 ? nil : window
+        let rootWindow = try read.integer("RLM_ROOT_CONTEXT_TOKENS", default: 0, range: 0...100_000_000)
+        rootContextTokens = rootWindow == 0 ? nil : rootWindow
+        if let rootWindow = rootContextTokens, rootWindow < 2048 {
+            throw .invalidValue(variable: "RLM_ROOT_CONTEXT_TOKENS", expected: "0 (by model name) or at least 2048 tokens (the system prompt alone takes about 1,000)",
+                                got: String(rootWindow))
+        }
+        compactionThreshold = try read.fraction("RLM_COMPACTION_THRESHOLD", default: 0.85, range: 0.1...0.95)
         sandbox = try read.choice("RLM_SANDBOX", default: .auto)
         python = read.string("RLM_PYTHON")
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
+        sandboxTotalMemoryMB = try read.integer("RLM_SANDBOX_TOTAL_MEMORY_MB", default: 4096, range: 64...1_048_576)
+        sandboxTmpMB = try read.integer("RLM_SANDBOX_TMP_MB", default: 256, range: 1...65_536)
+        maxWorkers = try read.integer("RLM_MAX_WORKERS", default: Self.defaultMaxWorkers, range: 2...4096)
+        maxWorkspaceWorkers = try read.integer("RLM_MAX_WORKSPACE_WORKERS", default: 8, range: 1...1024)
         sandboxIsolation = try read.choice("RLM_SANDBOX_ISOLATION", default: .auto)
         sandboxUnsafe = try read.boolean("RLM_SANDBOX_UNSAFE", default: false)
+        sandboxNetwork = try read.network("RLM_SANDBOX_NETWORK")
         if sandboxIsolation == .none && !sandboxUnsafe {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
+        maxWorkspaces = try read.integer("RLM_MAX_WORKSPACES", default: 64, range: 1...100_000)
         workspaceKey = read.secret("RLM_WORKSPACE_KEY")
         if let key = workspaceKey, key.exposedValue.utf8.count < 32 {
             // The value itself is a secret: the message names only its length.
@@ -243,6 +284,16 @@ private final class VariableReader {
         return value
     }
 
+    /// A decimal fraction such as 0.85 (a percentage such as 85 is refused, with the fraction it probably meant).
+    func fraction(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let raw = string(name) else { return fallback }
+        guard let value = Double(raw), value.isFinite, range.contains(value) else {
+            let hint = Double(raw).map { $0 > 1 && $0 <= 100 ? " (for \(raw) % write \($0 / 100))" : "" } ?? ""
+            throw .invalidValue(variable: name, expected: "a fraction between \(range.lowerBound) and \(range.upperBound), e.g. 0.85\(hint)", got: raw)
+        }
+        return value
+    }
+
     func boolean(_ name: String, default fallback: Bool) throws(ConfigError) -> Bool {
         guard let raw = string(name) else { return fallback }
         switch raw.lowercased() {
@@ -292,6 +343,27 @@ private final class VariableReader {
             throw .invalidValue(variable: name, expected: "a model id such as openai/gpt-4o, anthropic/claude-sonnet-4-5 or a bare model name", got: raw)
         }
         return raw
+    }
+
+    func network(_ name: String) throws(ConfigError) -> RLMConfig.SandboxNetwork {
+        guard let raw = string(name) else { return .block }
+        switch raw.lowercased() {
+        case "block": return .block
+        case "allow": return .allow
+        default:
+            let cidrs = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !cidrs.isEmpty, cidrs.count <= 10, cidrs.allSatisfy(Self.isIPv4CIDR) else {
+                throw .invalidValue(variable: name, expected: "block, allow, or a comma-separated list of up to 10 IPv4 CIDRs such as 10.0.0.0/8,192.0.2.7/32", got: raw)
+            }
+            return .allowList(cidrs)
+        }
+    }
+
+    private static func isIPv4CIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let bits = Int(parts[1]), (0...32).contains(bits), parts[1].allSatisfy(\.isNumber) else { return false }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0)! <= 255 }
     }
 
     func hostNames(_ name: String) throws(ConfigError) -> [String]? {

@@ -49,4 +49,35 @@ enum CodeBlocks {
         }
         return answer
     }
+
+    /// What a plain-text `FINAL_VAR(...)` asked for.
+    enum FinalVariable: Equatable {
+        /// A Python identifier: the REPL variable whose value is the answer.
+        case name(String)
+        /// Anything else, as written, so the model can be told what is wrong with it.
+        case invalid(String)
+    }
+
+    /// A paper-style `FINAL_VAR(name)` (the rlms protocol) written as plain text at the start of a line outside any code
+    /// block, or nil. Quotes around the name are accepted, as the worker's FINAL_VAR("name") takes a string.
+    static func plainTextFinalVar(in reply: String) -> FinalVariable? {
+        for line in reply.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            // The whole line is the call: "FINAL_VAR(x) and more" is prose, not an answer.
+            guard trimmed.hasPrefix("FINAL_VAR("), trimmed.hasSuffix(")") else { continue }
+            var argument = trimmed.dropFirst("FINAL_VAR(".count).dropLast().trimmingCharacters(in: .whitespaces)
+            if argument.count >= 2, let first = argument.first, first == argument.last, first == "\"" || first == "'" {
+                argument = String(argument.dropFirst().dropLast())
+            }
+            return isIdentifier(argument) ? .name(argument) : .invalid(argument)
+        }
+        return nil
+    }
+
+    /// ASCII Python identifiers only: the name is spliced into code, so nothing else may pass.
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+            && text.count <= 200
+    }
 }

@@ -25,6 +25,23 @@ enum Observation {
         return parts.joined(separator: "\n\n")
     }
 
+    /// A plain-text `FINAL_VAR(...)` whose argument is no variable name; nothing ran.
+    static func invalidFinalVariable(_ argument: String) -> String {
+        "FINAL_VAR needs the name of a REPL variable, e.g. FINAL_VAR(result); `\(argument)` is not one. Nothing ran. "
+            + "Store the answer in a variable with a ```python block first, or call SUBMIT(answer=...) in one."
+    }
+
+    /// A plain-text `FINAL_VAR(name)` whose variable the REPL does not hold (or whose value could not be submitted).
+    static func missingFinalVariable(_ name: String, runs: [CodeRun]) -> String {
+        let problem = runs.last?.error.map { TextCut.firstLine($0.split(separator: "\n").last.map(String.init) ?? $0, limit: 200) }
+        if let problem, problem.hasPrefix("NameError") {
+            return "FINAL_VAR(\(name)) did not end the run: the REPL has no variable named `\(name)`. Assign the answer to it in a "
+                + "```python block first (or call SUBMIT(answer=...) there), then finish."
+        }
+        return "FINAL_VAR(\(name)) did not end the run: \(problem ?? "the value was not submitted"). "
+            + "Check the variable in a ```python block, or call SUBMIT(answer=...) there."
+    }
+
     static func describe(_ failure: ExecResult.Failure) -> String {
         failure.traceback.isEmpty ? "\(failure.type): \(failure.message)" : failure.traceback.trimmingCharacters(in: .newlines)
     }

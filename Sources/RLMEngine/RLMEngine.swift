@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import RLMCommon
 import Sandboxes
 
 /// Runs Recursive Language Model loops (DESIGN §3): the root model writes code, the sandbox runs it over `context`,
@@ -113,8 +114,4 @@ actor SandboxHandle {
         acquired = sandbox
         return sandbox
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

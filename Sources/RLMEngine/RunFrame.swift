@@ -27,6 +27,12 @@ actor RunFrame {
     private var variablesSent = false
     /// The namespace's worker died (a timeout, a memory limit); the next code block gets a fresh one with `context` again.
     private var namespaceLost = false
+    /// The conversation with the root model, compacted when it would outgrow the window.
+    private var history = RootHistory(system: "", task: "")
+    private var estimator = TokenEstimator()
+    nonisolated let compactor: HistoryCompactor
+    /// The compaction made for the request in flight, recorded on its step.
+    private var pendingCompaction: Compaction?
 
     init(engine: RLMEngine, request: RunRequest, depth: Int, ledger: RunLedger, sandbox: SandboxHandle, check: SubmissionCheck?,
          progress: RLMEngine.Progress?) {
@@ -37,6 +43,14 @@ actor RunFrame {
         self.sandbox = sandbox
         self.check = check
         self.progress = progress
+        let windows = engine.windows
+        // A child run's root is the sub model, so its window is the sub model's.
+        let window = depth == 0 ? windows.rootContextTokens(of: request.models.root) : windows.contextTokens(of: request.models.root)
+        compactor = HistoryCompactor(
+            windowTokens: window, threshold: windows.compactionThreshold,
+            summarizer: HistorySummarizer(model: engine.subModel, modelName: request.models.sub, modelSource: request.models.subSource,
+                                          ledger: ledger, materialChars: min(48_000, windows.promptChars(of: request.models.sub)))
+        )
     }
 
     // MARK: - The loop
@@ -56,29 +70,34 @@ actor RunFrame {
         } catch {
             return try await sandboxFailure(error)
         }
-        var messages = [
-            ChatMessage(.system, engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
-                                                        subPromptChars: engine.windows.promptChars(of: request.models.sub),
-                                                        instructions: request.instructions)),
-            ChatMessage(.user, "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."),
-        ]
+        history = RootHistory(
+            system: engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
+                                          subPromptChars: engine.windows.promptChars(of: request.models.sub),
+                                          instructions: request.instructions),
+            task: "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."
+        )
         for iteration in 1...limits.maxIterations {
             if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
-            await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): asking the root model")
             let reply: ChatResponse
-            switch try await askRoot(messages) {
+            switch try await askRoot(iteration: iteration) {
             case let .success(response): reply = response
             case let .failure(ending): return ending.result
             }
             iterations = iteration
-            messages.append(ChatMessage(.assistant, reply.text))
             var step = Step(iteration: iteration, reply: reply.text, model: reply.model, inputTokens: reply.usage.inputTokens,
-                            outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0)
+                            outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0,
+                            compaction: pendingCompaction)
+            pendingCompaction = nil
             let stepStarted = ContinuousClock.now
-            let blocks = CodeBlocks.extract(from: reply.text)
+            var blocks = CodeBlocks.extract(from: reply.text)
             var submission: [String: JSONValue]?
             var observation: String
-            if blocks.isEmpty {
+            let finalVariable = blocks.isEmpty ? CodeBlocks.plainTextFinalVar(in: reply.text) : nil
+            // Run as the worker's own FINAL_VAR, so the value is the REPL's, exactly as SUBMIT would send it.
+            if case let .name(name) = finalVariable { blocks = ["FINAL_VAR(\"\(name)\")"] }
+            if case let .invalid(argument) = finalVariable {
+                observation = Observation.invalidFinalVariable(argument)
+            } else if blocks.isEmpty {
                 if let final = CodeBlocks.plainTextFinal(in: reply.text) {
                     submission = ["answer": .string(final)]
                     observation = ""
@@ -93,6 +112,10 @@ actor RunFrame {
                     step.blocks = runs
                     submission = submitted
                     observation = Observation.render(runs, skipped: skipped)
+                    if case let .name(name) = finalVariable, submitted == nil {
+                        observation = Observation.missingFinalVariable(name, runs: runs)
+                        step.feedback = observation
+                    }
                 } catch {
                     step.durationMS = stepStarted.millisecondsAgo
                     appendStep(step)
@@ -104,6 +127,7 @@ actor RunFrame {
                 do {
                     decision = try await verdict(on: fields)
                 } catch {
+                    step.durationMS = stepStarted.millisecondsAgo
                     appendStep(step)
                     return try await sandboxFailure(error)
                 }
@@ -122,9 +146,12 @@ actor RunFrame {
             step.durationMS = stepStarted.millisecondsAgo
             appendStep(step)
             if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
-            messages.append(ChatMessage(.user, observation + "\n\n" + (await statusLine(after: iteration))))
+            history.exchanges.append(RootHistory.Exchange(
+                iteration: iteration, reply: reply.text, observation: observation + "\n\n" + (await statusLine(after: iteration)),
+                outline: StepOutline.make(step)
+            ))
         }
-        return try await fallback(messages)
+        return try await fallback()
     }
 
     /// Runs a reply's code blocks in order in the run's namespace, stopping at a submission or at the first error
@@ -188,34 +215,86 @@ actor RunFrame {
     }
 
     /// Out of iterations: one last call asks the root model for its best answer from what it has seen.
-    private func fallback(_ messages: [ChatMessage]) async throws -> RunResult {
-        await progress?(request.limits.maxIterations, request.limits.maxIterations, "out of iterations: asking for a final answer")
-        let ask = messages + [ChatMessage(.user, """
+    private func fallback() async throws -> RunResult {
+        let ask = """
             You have used all \(request.limits.maxIterations) iterations. Do not write code. Reply now with your best final \
             answer to the task, as plain text, based only on what the code output has shown; say what is uncertain.
-            """)]
-        switch try await askRoot(ask) {
+            """
+        switch try await askRoot(iteration: nil, extra: ask) {
         case let .success(response): return await finish(.fallback, answer: .string(response.text.trimmingCharacters(in: .whitespacesAndNewlines)))
         case let .failure(ending): return ending.result
         }
     }
 
-    /// One root-model call; a spent budget or a failed call becomes the run's ending.
-    private func askRoot(_ messages: [ChatMessage]) async throws -> Result<ChatResponse, RunEnding> {
+    /// One root-model call for `iteration` (nil: the fallback, which adds `extra`), with the history fitted to the
+    /// window first; a spent budget, a window too small or a failed call becomes the run's ending.
+    private func askRoot(iteration: Int?, extra: String? = nil) async throws -> Result<ChatResponse, RunEnding> {
+        let total = request.limits.maxIterations
+        let label = iteration.map { "iteration \($0)/\(total)" } ?? "out of iterations"
+        // A spent call budget ends the run (just below) without compacting first.
+        if await ledger.callsLeft > 0,
+           case let .failure(ending) = await fitHistory(iteration: iteration ?? total, label: label, extra: extra) { return .failure(ending) }
+        await progress?(iteration ?? total, total, iteration == nil ? "out of iterations: asking for a final answer" : "\(label): asking the root model")
         do {
             try await ledger.reserve(1)
         } catch {
             return .failure(RunEnding(result: await finish(.budgetExceeded, message: error.message)))
         }
+        let messages = history.messages(extra: extra)
+        // Prompt and answer share the window: a small window leaves the answer less than the usual 4,096 tokens.
+        let answerRoom = min(4096, max(256, compactor.windowTokens - estimator.tokens(messages)))
         do {
             let response = try await engine.rootModel.complete(ChatRequest(
-                model: request.models.root, messages: messages, maxTokens: 4096, modelSource: request.models.rootSource
+                model: request.models.root, messages: messages, maxTokens: answerRoom, modelSource: request.models.rootSource
             ))
             await ledger.record(response)
+            estimator.calibrate(sent: messages, reportedInputTokens: response.usage.inputTokens)
             return .success(response)
         } catch {
             try Task.checkCancellation()
             return .failure(RunEnding(result: await finish(.error, message: "the root model call failed: \(error.description)")))
+        }
+    }
+
+    /// The one place the loop compacts: folds older iterations or cuts the latest when the next request would pass the
+    /// threshold, and ends the run when even the system prompt and task cannot fit.
+    private func fitHistory(iteration: Int, label: String, extra: String?) async -> Result<Void, RunEnding> {
+        switch compactor.decide(history, extra: extra, estimator: estimator) {
+        case .fits:
+            return .success(())
+        case let .tooSmall(fixedTokens):
+            let source = depth == 0 && engine.windows.rootOverride != nil ? "RLM_ROOT_CONTEXT_TOKENS" : "by the model's name"
+            return .failure(RunEnding(result: await finish(.error, message: """
+                the root model's context window is too small: the system prompt and task alone take about \(fixedTokens) tokens, \
+                and a request may take \(compactor.limit) (\(Int(compactor.threshold * 100)) % of \(compactor.windowTokens) tokens, \
+                \(source)); raise RLM_ROOT_CONTEXT_TOKENS (or RLM_COMPACTION_THRESHOLD) or shorten the task
+                """)))
+        case let .compact(fold, cutLatestTo):
+            await progress?(iteration, request.limits.maxIterations, "\(label): compacting history")
+            let (compacted, record) = await compactor.compact(
+                history, fold: fold, cutLatestTo: cutLatestTo, iteration: iteration, extra: extra, estimator: estimator,
+                inventory: { [self] in await self.replInventory() }
+            )
+            history = compacted
+            pendingCompaction = record
+            return .success(())
+        }
+    }
+
+    /// The REPL's variables, listed by code run in the run's namespace.
+    private func replInventory() async -> ReplInventory {
+        if namespaceLost { return .unavailable("the worker running the code was restarted; the next block has only `context`") }
+        do {
+            let sandbox = try await sandbox.get()
+            _ = try await contextLoad?.value
+            let result = try await sandbox.execute(ExecRequest(
+                code: ReplInventory.snippet, namespace: .named(namespace), variablesJSON: pendingVariables(),
+                timeout: min(.seconds(30), await ledger.remainingTime), maxOutputChars: 40_000
+            ))
+            if let error = result.error { return .unavailable("listing them failed: \(error.type): \(error.message)") }
+            return ReplInventory.parse(stdout: result.stdout)
+        } catch {
+            return .unavailable("listing them failed: \(error)")
         }
     }
 

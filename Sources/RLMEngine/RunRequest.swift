@@ -1,4 +1,5 @@
 import Foundation
+import RLMConfig
 
 /// What one RLM run should answer, over which context, with which models and limits.
 public struct RunRequest: Sendable {
@@ -65,8 +66,9 @@ public struct RunLimits: Sendable, Equatable {
     /// nil: no money budget. Counts the models with a known price (`PriceTable`).
     public var maxCostUSD: Double?
 
-    public init(maxIterations: Int = 15, maxDepth: Int = 1, maxLLMCalls: Int = 100, maxTotalTokens: Int? = nil,
-                timeout: Duration = .seconds(600), execTimeout: Duration = .seconds(120), maxOutputChars: Int = 20_000,
+    public init(maxIterations: Int = RunDefaults.maxIterations, maxDepth: Int = RunDefaults.maxDepth,
+                maxLLMCalls: Int = RunDefaults.maxLLMCalls, maxTotalTokens: Int? = nil,
+                timeout: Duration = .seconds(RunDefaults.timeoutSeconds), execTimeout: Duration = .seconds(120), maxOutputChars: Int = 20_000,
                 maxCostUSD: Double? = nil) {
         self.maxIterations = maxIterations
         self.maxDepth = maxDepth

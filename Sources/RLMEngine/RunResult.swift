@@ -92,9 +92,11 @@ public struct Step: Sendable, Encodable {
     /// What the engine told the model after the code ran (a rejected submission, a missing code block).
     public var feedback: String?
     public var durationMS: Double
+    /// Set when the root conversation was compacted before this step's request.
+    public var compaction: Compaction? = nil
 
     public init(iteration: Int, reply: String, model: String, inputTokens: Int, outputTokens: Int, latencyMS: Double, blocks: [CodeRun],
-                feedback: String?, durationMS: Double) {
+                feedback: String?, durationMS: Double, compaction: Compaction? = nil) {
         self.iteration = iteration
         self.reply = reply
         self.model = model
@@ -104,11 +106,12 @@ public struct Step: Sendable, Encodable {
         self.blocks = blocks
         self.feedback = feedback
         self.durationMS = durationMS
+        self.compaction = compaction
     }
 
     enum CodingKeys: String, CodingKey {
         case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
-        case blocks, feedback, durationMS = "duration_ms"
+        case blocks, feedback, durationMS = "duration_ms", compaction
     }
 }
 

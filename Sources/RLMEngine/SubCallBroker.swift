@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModels
+import RLMCommon
 import Sandboxes
 
 /// Answers the `llm_query` / `llm_query_batched` / `rlm_query` calls that a run's code makes: checks budgets and the
@@ -156,12 +157,6 @@ extension SubCallRecord {
         self.init(kind: kind, model: model, promptChars: promptChars, inputTokens: inputTokens, outputTokens: outputTokens,
                   latencyMS: latencyMS, error: error, childRunID: nil, childStatus: nil, childIterations: nil,
                   promptPreview: promptPreview, answerPreview: answerPreview)
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }
 

@@ -29,7 +29,8 @@ public final class ServerRuntime: Sendable {
             provider: sandboxes,
             idleLimit: .seconds(config.workspaceIdleSeconds),
             // Replicas sharing the key serve each other's Daytona workspaces; local sandboxes die with their server.
-            adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil
+            adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil,
+            maxPerOwner: config.maxWorkspaces
         )
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all
@@ -67,7 +68,9 @@ extension ServerRuntime {
         let router = ModelRouter(config: config, logger: logger)
         let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
         return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
-                         windows: ModelWindows(override: config.subContextTokens), recorder: recorder, prices: prices)
+                         windows: ModelWindows(override: config.subContextTokens, rootOverride: config.rootContextTokens,
+                                               compactionThreshold: config.compactionThreshold),
+                         recorder: recorder, prices: prices)
     }
 }
 

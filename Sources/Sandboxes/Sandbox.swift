@@ -191,6 +191,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case tooLarge(String, size: Int, limit: Int)
     case tooManyEntries(String, limit: Int)
+    /// A FIFO, socket or device: code in the sandbox can make these, and opening one could wait forever.
+    case notARegularFile(String)
     case isolationUnavailable(String)
     case workerFailed(String)
     case io(String)
@@ -200,6 +202,7 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
         case let .invalidPath(path, reason): "path \"\(path)\" is not allowed: \(reason)"
         case let .notFound(path): "\(path) does not exist in the sandbox; list files with sandbox_files"
         case let .tooLarge(path, size, limit): "\(path) is \(size) bytes, over the \(limit)-byte limit for one download"
+        case let .notARegularFile(path): "\(path) is not a regular file (a FIFO, socket or device); only regular files can be read or written here"
         case let .tooManyEntries(path, limit): "\(path) holds more than \(limit) entries; list a subfolder, or list without recursive"
         case let .isolationUnavailable(message): message
         case let .workerFailed(message): message

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daytona
 import Foundation
+import RLMCommon
 import RLMConfig
 import Sandboxes
 
@@ -66,9 +67,7 @@ struct Deployment {
 
     /// 32 random bytes, URL-safe base64 without padding.
     static func freshToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return Data(RandomID.bytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
@@ -86,8 +85,7 @@ struct Deployment {
                 + "Daytona sandbox lacks unless its snapshot installs Swift; build with `swift build -c release --static-swift-stdlib` "
                 + "(setup.sh does)\n").utf8))
         }
-        let workerPath = try LocalSandboxFactory.workerScript()
-        guard let worker = FileManager.default.contents(atPath: workerPath) else { throw fail("cannot read \(workerPath)") }
+        let worker = try WorkerScript.contents()
         return [("rlm-mcp", executable), ("rlm-mcp_Sandboxes.resources/rlm_worker.py", worker)]
     }
 

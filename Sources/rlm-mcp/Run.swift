@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanguageModels
 import RLMConfig
 import RLMEngine
 import RLMServer
@@ -36,6 +37,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "USD the run may spend on models with a known price (default RLM_MAX_COST_USD, else no limit).")
     var maxCostUsd: Double?
 
+    @Option(help: "The root model's context window in tokens; older iterations are compacted near it (default RLM_ROOT_CONTEXT_TOKENS, else by model name).")
+    var rootContextTokens: Int?
+
     @OptionGroup var options: ConfigOptions
 
     func validate() throws {
@@ -53,6 +57,7 @@ struct Run: AsyncParsableCommand {
         flags["RLM_MODEL"] = model
         flags["RLM_SUBTASK_MODEL"] = subModel
         flags["RLM_MAX_ITERATIONS"] = maxIterations.map(String.init)
+        flags["RLM_ROOT_CONTEXT_TOKENS"] = rootContextTokens.map(String.init)
         let config = try options.resolve(extraFlags: flags)
         for (model, source) in [(config.model, "RLM_MODEL"), (config.subtaskModel, "RLM_SUBTASK_MODEL")] {
             if let hint = config.setupHint(forModel: model, setBy: source) { fail("no language model is configured: \(hint)", status: 2) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LanguageModels
 import RLMConfig
 
 /// `rlm-mcp status`: the resolved configuration (secrets masked), the sandbox backend and whether models are usable.

@@ -139,6 +139,15 @@ def http_server(tmp_path: Path, transport: str = "streamable-http", env: dict[st
 MODERN = "2026-07-28"
 HANDSHAKE_VERSIONS = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
 
+# The server's tools, in the order tools/list gives them (diagnostic_progress only with RLM_DIAGNOSTIC_TOOLS=1): the one
+# list the tests compare against, so a new tool is added here once.
+TOOLS = ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files",
+         "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose", "diagnostic_progress"]
+# The tools that run in a workspace's sandbox: they take and return `workspace`.
+WORKSPACE_TOOLS = frozenset(name for name in TOOLS if name.startswith(("sandbox_", "rlm_")) and name != "rlm_status")
+# The tools annotated read-only.
+READ_ONLY_TOOLS = frozenset({"rlm_status", "sandbox_files", "sandbox_download", "diagnostic_progress"})
+
 
 class WorkspaceCarrier:
     """The official client, passing back the `workspace` each result returns, as a model following the tool

@@ -218,3 +218,28 @@ async def test_a_modern_clients_workspace_is_one_labelled_daytona_sandbox(tmp_pa
     workspace_id = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("\0")[0]
     labelled = [s for s in sandboxes if s["labels"].get("rlm-mcp.workspace") == workspace_id]
     assert len(labelled) == 1 and len(sandboxes) == 2, sandboxes
+
+
+@pytest.mark.parametrize(("setting", "block_all", "allow_list"), [
+    (None, True, None),
+    ("allow", False, None),
+    ("10.0.0.0/8, 192.0.2.7/32", False, "10.0.0.0/8,192.0.2.7/32"),
+])
+async def test_sandboxes_are_created_without_network_and_with_auto_delete_unless_told_otherwise(tmp_path, setting, block_all, allow_list):
+    """Workers need no network (sub-calls go through the host), so LLM-written code cannot send the context anywhere;
+    a sandbox a dead server left behind is deleted by Daytona once it stops."""
+    with fake_daytona() as url:
+        env = daytona_env(url) | ({"RLM_SANDBOX_NETWORK": setting} if setting else {})
+        with connection("stdio", tmp_path, env) as conn:
+            async with conn.client("legacy") as client:
+                await ok(client, "sandbox_exec", code="print(1)")
+        [record] = control(url, "/_control/sandboxes")
+    assert record["networkBlockAll"] is block_all
+    assert record.get("networkAllowList") == allow_list
+    assert record["autoStopInterval"] == 15 and record["autoDeleteInterval"] == 0
+
+
+def test_a_malformed_network_setting_stops_start_up_with_a_clear_error(tmp_path):
+    result = subprocess.run([BINARY, "status"], cwd=tmp_path, env=server_env({"RLM_SANDBOX_NETWORK": "10.0.0.0/33"}),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "RLM_SANDBOX_NETWORK must be block, allow, or a comma-separated list" in result.stderr

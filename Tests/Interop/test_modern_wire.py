@@ -14,14 +14,12 @@ import time
 import httpx2
 import pytest
 
-from conftest import BINARY, MODERN, http_server, server_env
+from conftest import BINARY, MODERN, TOOLS, http_server, server_env
 
 TASKS = "io.modelcontextprotocol/tasks"
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
 CAPS_KEY = "io.modelcontextprotocol/clientCapabilities"
 SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
-TOOL_ORDER = ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files",
-              "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose", "diagnostic_progress"]
 ENV = {"RLM_DIAGNOSTIC_TOOLS": "1"}
 
 
@@ -184,7 +182,7 @@ def test_tools_list_is_cacheable_deterministic_and_stamped(wire):
     result = response_of(first)["result"]
     assert result["resultType"] == "complete" and result["cacheScope"] == "public" and result["ttlMs"] > 0
     assert result["_meta"][SERVER_INFO_KEY]["name"] == "rlm-mcp"
-    assert [t["name"] for t in result["tools"]] == TOOL_ORDER
+    assert [t["name"] for t in result["tools"]] == TOOLS
     assert response_of(second)["result"]["tools"] == result["tools"]
     _, paged = wire.send(request("tools/list", id=3, cursor="next"))
     assert "cursor" in response_of(paged)["error"]["message"]

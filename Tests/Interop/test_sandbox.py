@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODES, connection
+from conftest import BINARY, MODES, connection
 
 pytestmark = pytest.mark.anyio
 
@@ -251,3 +251,28 @@ async def test_cancelling_a_call_kills_the_running_code(server):
         with anyio.fail_after(10):
             after = await ok(client, "sandbox_exec_stateful", code="marker")
         assert after["error"]["type"] == "NameError"
+
+
+async def test_unshare_fallback_works_from_a_checkout_no_sandbox_uid_can_traverse(tmp_path):
+    """The worker script ships next to the binary; a copy of the build under a mode-700 folder (as a clone in a home
+    or `mktemp -d` folder is) must still start workers that run as an unprivileged uid."""
+    import shutil
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    build = Path(BINARY).parent
+    shutil.copy2(BINARY, private / "rlm-mcp")
+    for bundle in build.glob("*.resources"):
+        shutil.copytree(bundle, private / bundle.name)
+    os.chmod(private, 0o700)
+    from mcp.client.client import Client
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    from conftest import server_env
+
+    params = StdioServerParameters(command=str(private / "rlm-mcp"), args=["serve"], cwd=str(tmp_path),
+                                   env=server_env({"RLM_SANDBOX_ISOLATION": "unshare", "RLM_PYTHON": "/usr/bin/python3"}))
+    with open(tmp_path / "stderr.log", "w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+            out = await ok(client, "sandbox_exec", code="import os\nprint(os.getuid() != 0)")
+            assert out["stdout"] == "True\n"

@@ -6,12 +6,10 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from conftest import CANARY_OPENAI_KEY, HANDSHAKE_VERSIONS, MODERN
+from conftest import CANARY_OPENAI_KEY, HANDSHAKE_VERSIONS, MODERN, READ_ONLY_TOOLS, TOOLS, WORKSPACE_TOOLS
 
 pytestmark = pytest.mark.anyio
 
-WORKSPACE_TOOLS = {"sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell",
-                 "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose"}
 
 
 async def test_client_settles_on_the_expected_era_and_lists_tools(conn):
@@ -24,15 +22,10 @@ async def test_client_settles_on_the_expected_era_and_lists_tools(conn):
         if conn.mode != MODERN:  # mode="2026-07-28" adopts the version without asking the server who it is
             assert client.server_info.name == "rlm-mcp"
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {
-        "rlm_status", "diagnostic_progress", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload",
-        "sandbox_download", "sandbox_files", "sandbox_shell", "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose",
-    }
+    assert set(tools) == set(TOOLS)
     for tool in tools.values():
         assert tool.description and tool.input_schema["type"] == "object" and tool.output_schema["type"] == "object"
-    assert {name for name, tool in tools.items() if tool.annotations and tool.annotations.read_only_hint} == {
-        "rlm_status", "sandbox_files", "sandbox_download", "diagnostic_progress",
-    }
+    assert {name for name, tool in tools.items() if tool.annotations and tool.annotations.read_only_hint} == READ_ONLY_TOOLS
     # Every tool that works in a sandbox takes and returns `workspace`; rlm_status takes one to report on.
     for name in WORKSPACE_TOOLS | {"rlm_status"}:
         assert tools[name].input_schema["properties"]["workspace"]["type"] == "string"

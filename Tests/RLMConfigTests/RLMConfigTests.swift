@@ -52,6 +52,9 @@ import Testing
         (["MCP_ALLOWED_ORIGINS": "example.com"], "MCP_ALLOWED_ORIGINS must be a comma-separated list of origins"),
         (["RLM_MODEL": "gpt 4o"], "RLM_MODEL must be a model id"),
         (["MCP_HOST": "local host"], "MCP_HOST must be a host name or IP address"),
+        (["RLM_COMPACTION_THRESHOLD": "85"], "RLM_COMPACTION_THRESHOLD must be a fraction between 0.1 and 0.95, e.g. 0.85 (for 85 % write 0.85)"),
+        (["RLM_COMPACTION_THRESHOLD": "most"], "RLM_COMPACTION_THRESHOLD must be a fraction between 0.1 and 0.95"),
+        (["RLM_ROOT_CONTEXT_TOKENS": "1000"], "RLM_ROOT_CONTEXT_TOKENS must be 0 (by model name) or at least 2048 tokens"),
     ])
     func invalidValuesNameTheVariable(values: [String: String], message: String) {
         do {
@@ -60,6 +63,13 @@ import Testing
         } catch {
             #expect(error.description.hasPrefix(message), "\(error.description)")
         }
+    }
+
+    @Test func theRootWindowAndCompactionThresholdAreRead() throws {
+        let defaults = try config([:])
+        #expect(defaults.rootContextTokens == nil && defaults.compactionThreshold == 0.85)
+        let set = try config(["RLM_ROOT_CONTEXT_TOKENS": "12000", "RLM_COMPACTION_THRESHOLD": "0.7"])
+        #expect(set.rootContextTokens == 12_000 && set.compactionThreshold == 0.7)
     }
 
     @Test func choicesAreCaseInsensitive() throws {
@@ -90,16 +100,6 @@ import Testing
             try config(["MCP_TRANSPORT": "streamable-http", "MCP_HOST": host]).checkBindSafety(allowUnauthenticated: false)
         }
         try config(["MCP_HOST": "0.0.0.0"]).checkBindSafety(allowUnauthenticated: false)  // stdio listens nowhere
-    }
-
-    @Test func llmReadinessFollowsTheRootModelsProvider() throws {
-        #expect(try config([:]).llmConfigured == false)
-        #expect(try config(["OPENAI_API_KEY": "k"]).llmConfigured)
-        #expect(try config(["OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"]).llmConfigured)
-        #expect(try config(["RLM_MODEL": "anthropic/claude-sonnet-4-5", "OPENAI_API_KEY": "k"]).llmConfigured == false)
-        #expect(try config(["RLM_MODEL": "anthropic/claude-sonnet-4-5", "ANTHROPIC_API_KEY": "k"]).llmConfigured)
-        #expect(try config([:]).llmSetupHint?.contains("OPENAI_API_KEY") == true)
-        #expect(try config(["OPENAI_API_KEY": "k"]).llmSetupHint == nil)
     }
 
     @Test func secretsNeverPrintTheirValue() throws {

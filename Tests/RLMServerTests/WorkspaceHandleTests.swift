@@ -130,6 +130,38 @@ import Testing
         }
     }
 
+    @Test func aClientKeepsAtMostItsCapOfWorkspacesAndLosesItsLeastRecentlyUsedIdleOne() async throws {
+        let config = try RLMConfig(variables: LayeredVariables(layers: []))
+        let store = WorkspaceStore(handles: WorkspaceHandles(secret: nil), provider: SandboxProvider(config: config), idleLimit: .seconds(900),
+                                   maxPerOwner: 2)
+        let oldest = await store.create(owner: "a")
+        let busy = await store.createForCall(owner: "a")  // leased: never closed under its call
+        let other = await store.create(owner: "b")
+        let newest = await store.create(owner: "a")
+        #expect(await store.count == 3)
+        await #expect { try await store.lease(handle: oldest.handle, owner: "a") } throws: { error in
+            (error as? ToolError)?.message.contains("expired") == true
+        }
+        #expect(try await store.lease(handle: busy.handle, owner: "a") === busy)
+        #expect(try await store.lease(handle: newest.handle, owner: "a") === newest)
+        #expect(try await store.lease(handle: other.handle, owner: "b") === other)
+    }
+
+    @Test func aWorkspaceMadeForOneCallExpiresSoonUnlessItsHandleComesBack() async throws {
+        let config = try RLMConfig(variables: LayeredVariables(layers: []))
+        let store = WorkspaceStore(handles: WorkspaceHandles(secret: nil), provider: SandboxProvider(config: config), idleLimit: .seconds(900),
+                                   provisionalIdle: .milliseconds(50))
+        let forgotten = await store.createForCall(owner: "")
+        let reused = await store.createForCall(owner: "")
+        await store.release(forgotten)
+        await store.release(reused)
+        await store.release(try await store.lease(handle: reused.handle, owner: ""))  // the client came back with it
+        try await Task.sleep(for: .milliseconds(120))
+        await store.expireIdle()
+        #expect(await store.count == 1)
+        #expect(try await store.lease(handle: reused.handle, owner: "") === reused)
+    }
+
     @Test func aReplicaThatAdoptsServesAnotherReplicasHandle() async throws {
         let config = try RLMConfig(variables: LayeredVariables(layers: []))
         let key = "shared-secret-shared-secret-shared-secret"

@@ -123,6 +123,52 @@ import Glibc
         }
     }
 
+    @Test(.enabled(if: SandboxCgroup.Hierarchy.detected != nil, "needs root and a writable cgroup hierarchy"))
+    func oneCgroupHoldsTheSandboxsMemoryIncludingItsTmp() async throws {
+        var limits = LocalSandbox.Limits(memoryMB: 1024)
+        limits.totalMemoryMB = 200
+        let factory = LocalSandboxFactory(settings: .init(python: nil, isolation: nil, allowUnsafe: false, limits: limits))
+        let sandbox = try await factory.makeSandbox()
+        defer { Task { await sandbox.shutdown() } }
+        #expect((await sandbox.status()).details["cgroup"]?.contains("200 MB") == true)
+        // 150 MB of /tmp (RAM) plus 120 MB in the process: each within its own limit, together over the group's 200 MB.
+        do {
+            let result = try await sandbox.execute(ExecRequest(code: """
+                chunk = b'x' * (1 << 20)
+                with open('/tmp/fill', 'wb') as f:
+                    for _ in range(150): f.write(chunk)
+                hog = bytearray(120 * (1 << 20))
+                for i in range(0, len(hog), 4096): hog[i] = 1
+                print('survived')
+                """, namespace: .named("main"), variablesJSON: nil, timeout: .seconds(30), maxOutputChars: 1000))
+            #expect(result.stdout != "survived\n", "270 MB fit in a 200 MB group")
+        } catch let error as SandboxError {
+            #expect("\(error)".contains("died"))
+        }
+    }
+
+    @Test func aNamedWorkerOutlivesTheThreadThatStartedIt() async throws {
+        // bubblewrap dies with the thread that spawned it; pooled threads retire after a few idle seconds.
+        try await withSandbox { sandbox in
+            _ = try await run(sandbox, "kept = 'still here'")
+            try await Task.sleep(for: .seconds(8))
+            #expect(try await run(sandbox, "print(kept)").stdout == "still here\n")
+        }
+    }
+
+    @Test func thePrivateTmpIsSized() async throws {
+        try await withSandbox { sandbox in
+            let result = try await run(sandbox, """
+                import os
+                chunk = b'x' * (1 << 20)
+                with open('/tmp/fill', 'wb') as f:
+                    for _ in range(400): f.write(chunk)
+                """)
+            #expect(result.error?.message.contains("No space left on device") == true, "\(String(describing: result.error))")
+            #expect(try await run(sandbox, "print('alive')").stdout == "alive\n")
+        }
+    }
+
     @Test func anOutboxThatNobodyDrainsOverflowsInsteadOfBlocking() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)

@@ -170,7 +170,7 @@ class FakeSandbox:
         return {
             "id": self.id, "organizationId": "org-fake", "name": body.get("name") or self.id, "user": body.get("user") or "daytona",
             "env": body.get("env") or {}, "labels": body.get("labels") or {}, "public": bool(body.get("public", False)),
-            "networkBlockAll": bool(body.get("networkBlockAll", False)), "kvm": False, "target": body.get("target") or "us",
+            "networkBlockAll": bool(body.get("networkBlockAll", False)), "networkAllowList": body.get("networkAllowList"), "kvm": False, "target": body.get("target") or "us",
             "cpu": 1, "gpu": 0, "memory": 1, "disk": 3, "toolboxProxyUrl": self.proxy_url,
             "snapshot": body.get("snapshot") or "daytonaio/sandbox:fake", "state": self.state,
             "desiredState": "destroyed" if self.destroyed else ("stopped" if self.stopped else "started"),

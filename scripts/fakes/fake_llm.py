@@ -17,7 +17,9 @@ Script (every key optional):
     "models": {"gpt-4o-mini": "sub", "claude-haiku": "sub"},     model -> "root" | "sub" (default "root")
     "root": {"replies": [...], "rules": [...], "default": "..."},
     "sub":  {"replies": [...], "rules": [...], "default": "..."},
-    "faults": [...]                                              queued at start, like /_control/faults
+    "faults": [...],                                             queued at start, like /_control/faults
+    "fault_rate": {"rate": 0.3, "types": [{"type": "500"}, ...], "seed": 1}   besides queued faults, each request
+                                                                 gets one of `types` (at random) with probability `rate`
   }
 Replies are consumed in order; when they run out, the first rule whose `contains` substring occurs in the last user
 message (or, with "in": "system", in the system prompt) answers; else `default` (default: "OK"). A reply is a string or
@@ -25,7 +27,8 @@ message (or, with "in": "system", in the system prompt) answers; else `default` 
 user message.
 
 Fault types: "429" (with "retry_after" seconds), "500", "503", "408", "401", "404", "400", "slow" ("delay_s" before an
-ordinary reply), "malformed" (200 with invalid JSON), "drop" (close the connection without answering).
+ordinary reply), "malformed" (200 with invalid JSON), "drop" (close the connection without answering), "truncated"
+(a 200 whose body stops half-way, the connection closed under it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -52,6 +56,9 @@ class State:
         self.script: dict = {}
         self.cursors = {"root": 0, "sub": 0}
         self.faults: list[dict] = []
+        self.fault_rate = 0.0
+        self.fault_types: list[dict] = []
+        self.random = random.Random(1)
         self.log: list[dict] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -61,13 +68,21 @@ class State:
             self.script = script
             self.cursors = {"root": 0, "sub": 0}
             self.faults = list(script.get("faults", []))
+            rate = script.get("fault_rate") or {}
+            self.fault_rate = float(rate.get("rate", 0))
+            self.fault_types = list(rate.get("types", []))
+            self.random = random.Random(rate.get("seed", 1))
 
     def role_of(self, model: str) -> str:
         return self.script.get("models", {}).get(model, "root")
 
     def next_fault(self) -> dict | None:
         with self.lock:
-            return self.faults.pop(0) if self.faults else None
+            if self.faults:
+                return self.faults.pop(0)
+            if self.fault_types and self.random.random() < self.fault_rate:
+                return dict(self.random.choice(self.fault_types))
+            return None
 
     def reply_for(self, role: str, system: str, last_user: str) -> dict:
         with self.lock:
@@ -195,6 +210,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return 0
+            if kind == "truncated":
+                whole = json.dumps({"id": "cut", "choices": [{"message": {"role": "assistant", "content": "x" * 200}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(whole)))
+                self.end_headers()
+                self.wfile.write(whole[: len(whole) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return 200
             if kind == "malformed":
                 self.send_json(200, b'{"id": "broken", "choices": [')
                 return 200

@@ -1,5 +1,6 @@
-import Daytona
+import RLMCommon
 import RLMConfig
+import SandboxBackends
 import Sandboxes
 
 /// The sandbox state behind one workspace handle: the sandbox is created on first use and deleted with the workspace
@@ -52,79 +53,35 @@ public actor Workspace {
     }
 }
 
-/// Makes sandboxes for workspaces with the configured backend, and counts the live ones for `rlm_status`.
+/// Makes sandboxes for workspaces with the backend `SandboxBackends` picks, and counts the live ones for `rlm_status`.
 public actor SandboxProvider {
-    private let config: RLMConfig
-    private let local: LocalSandboxFactory
-    private let daytona: DaytonaSandboxFactory?
-    /// Daytona sandboxes made so far, so that shutdown deletes any a session did not close.
-    private var remote: [DaytonaSandbox] = []
+    private let factory: any SandboxFactory
     private(set) var live = 0
 
     public init(config: RLMConfig) {
-        self.config = config
-        let isolation: IsolationLevel? = switch config.sandboxIsolation {
-        case .auto: nil
-        case .bubblewrap: .bubblewrap
-        case .unshare: .unshare
-        case .none: IsolationLevel.none
-        }
-        local = LocalSandboxFactory(settings: .init(
-            python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
-            limits: .init(memoryMB: config.sandboxMemoryMB)
-        ))
-        daytona = config.daytonaAPIKey.map { key in
-            DaytonaSandboxFactory(settings: DaytonaSettings(apiURL: config.daytonaAPIURL, apiKey: key.exposedValue,
-                                                            target: config.daytonaTarget.rawValue, snapshot: config.daytonaSnapshot))
-        }
+        factory = SandboxBackends.factory(for: config)
     }
 
-    /// A new sandbox of the configured backend; a Daytona sandbox starts being created at once, labelled with
-    /// `workspaceID` (a fresh random id when none is given).
+    /// A new sandbox of the configured backend, labelled with `workspaceID` (a fresh random id when none is given).
     public func makeSandbox(workspaceID: String? = nil, shared: Bool = false) async throws(ToolError) -> any Sandbox {
-        switch config.sandboxBackend {
-        case .daytona:
-            guard let daytona else {
-                throw ToolError("RLM_SANDBOX=daytona needs DAYTONA_API_KEY; set it, or set RLM_SANDBOX=local to run code in the local sandbox")
-            }
-            do {
-                let sandbox = try daytona.makeSandbox(workspaceID: workspaceID ?? String(UInt64.random(in: 0...UInt64.max), radix: 36), shared: shared)
-                await sandbox.prepare()
-                var kept: [DaytonaSandbox] = []
-                for existing in remote where !(await existing.isClosed) { kept.append(existing) }
-                remote = kept + [sandbox]
-                live += 1
-                return sandbox
-            } catch {
-                throw ToolError("cannot start a sandbox: \(error)")
-            }
-        case .local:
-            do {
-                let sandbox = try await local.makeSandbox()
-                live += 1
-                return sandbox
-            } catch {
-                throw ToolError("cannot start a sandbox: \(error)")
-            }
+        do {
+            let sandbox = try await factory.makeSandbox(workspaceID: workspaceID ?? RandomID.base36(), shared: shared)
+            live += 1
+            return sandbox
+        } catch {
+            throw ToolError("cannot start a sandbox: \(error)")
         }
     }
 
     func sandboxClosed() { live -= 1 }
 
-    /// The local isolation in force ("not started yet" before the first sandbox).
+    /// The isolation in force ("not detected yet" before the first local sandbox).
     var isolation: String {
-        get async {
-            if config.sandboxBackend == .daytona { return "remote Daytona sandbox" }
-            return await local.isolation?.rawValue ?? "not detected yet (no sandbox started)"
-        }
+        get async { await factory.isolationSummary }
     }
 
-    /// Removes what is left of the local sandboxes' directories at shutdown.
+    /// Deletes the remote sandboxes no workspace closed, and what is left of the local sandboxes' directories.
     public func shutdown() async {
-        await withTaskGroup(of: Void.self) { group in
-            for sandbox in remote { group.addTask { await sandbox.shutdown() } }
-        }
-        remote.removeAll()
-        await local.removeWorkRoot()
+        await factory.shutdown()
     }
 }

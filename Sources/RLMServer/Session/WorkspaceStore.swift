@@ -10,11 +10,19 @@ public actor WorkspaceStore {
         var leases: Int
         /// A handshake-era session's default workspace lives as long as its session, idle or not.
         var pinned: Bool
+        /// The caller's owner fingerprint, for the per-client cap.
+        let owner: String
+        /// Pinned, or named again by its handle after the call that made it: until then it is provisional and expires
+        /// after `provisionalIdle`, so calls that never come back do not pile up workspaces and workers.
+        var established: Bool
     }
 
     public nonisolated let handles: WorkspaceHandles
     private let provider: SandboxProvider
     private let idleLimit: Duration
+    private let provisionalIdle: Duration
+    /// Workspaces one client (owner) keeps; beyond it its least recently used idle one is closed.
+    private let maxPerOwner: Int
     /// By handle (a handle is a deterministic function of its claims, so it is as good a key as the id inside).
     private var entries: [String: Entry] = [:]
     /// Handles of workspaces deleted for idling, so a late handle gets "expired" rather than "unknown".
@@ -28,22 +36,45 @@ public actor WorkspaceStore {
     /// `adoptsUnknownHandles`: for a backend whose sandboxes outlive a process and can be found again from the handle
     /// (a remote sandbox labelled with the workspace id, or the handle's signed reference), so that replicas sharing
     /// `RLM_WORKSPACE_KEY` serve each other's workspaces. Off for the local backend, whose sandboxes die with it.
-    public init(handles: WorkspaceHandles, provider: SandboxProvider, idleLimit: Duration, adoptsUnknownHandles: Bool = false) {
+    public init(handles: WorkspaceHandles, provider: SandboxProvider, idleLimit: Duration, adoptsUnknownHandles: Bool = false,
+                maxPerOwner: Int = .max, provisionalIdle: Duration = .seconds(60)) {
         self.handles = handles
         self.provider = provider
         self.idleLimit = idleLimit
+        self.provisionalIdle = min(provisionalIdle, idleLimit)
+        self.maxPerOwner = max(1, maxPerOwner)
         self.adoptsUnknownHandles = adoptsUnknownHandles
     }
 
     public var count: Int { entries.count }
 
     /// A new, empty workspace owned by `owner` (its sandbox starts on first use).
-    public func create(owner: String, pinned: Bool = false) -> Workspace {
+    public func create(owner: String, pinned: Bool = false) async -> Workspace {
+        await makeRoom(for: owner)
         let (handle, claims) = handles.mint(owner: owner)
         let workspace = Workspace(provider: provider, handle: handle, id: claims.id, shared: adoptsUnknownHandles && !pinned)
-        entries[handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned)
+        entries[handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned, owner: owner, established: pinned)
         startSweeperIfNeeded()
         return workspace
+    }
+
+    /// A new workspace for one call that named none (2026-07-28), leased for that call; pair with `release`. It stays
+    /// provisional until its handle comes back in a later call.
+    public func createForCall(owner: String) async -> Workspace {
+        let workspace = await create(owner: owner)
+        entries[workspace.handle]?.leases += 1
+        return workspace
+    }
+
+    /// Closes the owner's least recently used idle, unpinned workspace while the owner is at its cap.
+    private func makeRoom(for owner: String) async {
+        let mine = entries.filter { $0.value.owner == owner && !$0.value.pinned }
+        guard mine.count >= maxPerOwner,
+              let oldest = mine.filter({ $0.value.leases == 0 }).min(by: { $0.value.lastUsed < $1.value.lastUsed })
+        else { return }
+        entries[oldest.key] = nil
+        expired.insert(oldest.key)
+        await oldest.value.workspace.close()
     }
 
     /// The workspace a handle names, leased for one call; pair with `release`.
@@ -55,7 +86,7 @@ public actor WorkspaceStore {
             throw ToolError("workspace \"\(handle.prefix(80))\" \(error); omit `workspace` to get a new one")
         }
         // Expire lazily too, so the outcome does not depend on when the sweeper last ran.
-        if let entry = entries[handle], !entry.pinned, entry.leases == 0, ContinuousClock.now - entry.lastUsed > idleLimit {
+        if let entry = entries[handle], isStale(entry, now: .now) {
             entries[handle] = nil
             expired.insert(handle)
             await entry.workspace.close()
@@ -63,7 +94,7 @@ public actor WorkspaceStore {
         if entries[handle] == nil, adoptsUnknownHandles, !expired.contains(handle) {
             // Issued by a replica sharing the key (the signature proved it): serve it here from now on.
             entries[handle] = Entry(workspace: Workspace(provider: provider, handle: handle, id: claims.id, reference: claims.reference, shared: true),
-                                    lastUsed: .now, leases: 0, pinned: false)
+                                    lastUsed: .now, leases: 0, pinned: false, owner: owner, established: true)
             startSweeperIfNeeded()
         }
         guard var entry = entries[handle] else {
@@ -76,6 +107,7 @@ public actor WorkspaceStore {
         }
         entry.leases += 1
         entry.lastUsed = .now
+        entry.established = true
         entries[handle] = entry
         return entry.workspace
     }
@@ -97,13 +129,17 @@ public actor WorkspaceStore {
     /// Deletes workspaces unused for longer than the idle limit.
     public func expireIdle() async {
         let now = ContinuousClock.now
-        let stale = entries.filter { !$0.value.pinned && $0.value.leases == 0 && now - $0.value.lastUsed > idleLimit }
+        let stale = entries.filter { isStale($0.value, now: now) }
         for (id, entry) in stale {
             entries[id] = nil
             expired.insert(id)
             await entry.workspace.close()
         }
         if expired.count > 100_000 { expired.removeAll() }  // bounded memory; late handles then read "no longer exists"
+    }
+
+    private func isStale(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
+        !entry.pinned && entry.leases == 0 && now - entry.lastUsed > (entry.established ? idleLimit : provisionalIdle)
     }
 
     /// Deletes every workspace (shutdown).
@@ -117,7 +153,7 @@ public actor WorkspaceStore {
 
     private func startSweeperIfNeeded() {
         guard sweeper == nil, !closed else { return }
-        let interval = Duration.seconds(max(1, min(30, idleLimit.components.seconds / 4)))
+        let interval = Duration.seconds(max(1, min(30, provisionalIdle.components.seconds / 4)))
         sweeper = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LanguageModels
 import MCP
 import RLMConfig
 import RLMEngine

@@ -49,7 +49,9 @@ public struct ToolRegistry: Sendable {
         } else {
             switch (caller.defaultWorkspace, tool.workspaceUse) {
             case let (.some(session), _): workspace = session
-            case (nil, .required): workspace = await workspaces.create(owner: caller.owner)
+            case (nil, .required):
+                workspace = await workspaces.createForCall(owner: caller.owner)
+                leased = true
             case (nil, _): workspace = caller.detachedWorkspace
             }
         }

@@ -69,6 +69,39 @@ struct ChildProcess: Sendable {
         return ChildProcess(pid: pid)
     }
 
+    /// Spawns on a thread of its own that then runs `whileAlive` (reading the child's output, waiting for it), and
+    /// returns once the child exists.
+    ///
+    /// bubblewrap's `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that spawned it exits, not the
+    /// process: a child spawned from a pooled thread would be killed whenever the pool retires that thread (after a
+    /// few idle seconds). The thread that spawns here lives exactly as long as `whileAlive` runs.
+    static func spawnOnOwnThread(_ argv: [String], environment: [String: String], fds: [Int32?], cwd: String, name: String,
+                                 whileAlive: @escaping @Sendable (ChildProcess) -> Void) throws(SandboxError) -> ChildProcess {
+        let handoff = Handoff()
+        let thread = Thread {
+            let result = Result { () throws(SandboxError) in try spawn(argv, environment: environment, fds: fds, cwd: cwd) }
+            handoff.put(result)
+            if case let .success(process) = result { whileAlive(process) }
+        }
+        thread.name = name
+        thread.start()
+        return try handoff.take().get()
+    }
+
+    /// Passes the spawn's outcome from the spawning thread to the caller.
+    private final class Handoff: @unchecked Sendable {
+        private let ready = DispatchSemaphore(value: 0)
+        private var result: Result<ChildProcess, SandboxError>?
+        func put(_ result: Result<ChildProcess, SandboxError>) {
+            self.result = result
+            ready.signal()
+        }
+        func take() -> Result<ChildProcess, SandboxError> {
+            ready.wait()
+            return result!
+        }
+    }
+
     /// Kills the whole process group (the launcher, the worker and anything the code started).
     func killGroup() {
         kill(-pid, SIGKILL)

@@ -171,7 +171,7 @@ struct ContainedFiles: Sendable {
             throw .invalidPath(original, reason: "it is a directory; list it with sandbox_files")
         default:
             close(fd)
-            throw .invalidPath(original, reason: "it is not a regular file (a FIFO, socket or device); only regular files can be read or written here")
+            throw .notARegularFile(original)
         }
     }
 
@@ -189,7 +189,7 @@ struct ContainedFiles: Sendable {
         case ENOTDIR: throw .invalidPath(original, reason: "a part of it is not a directory")
         case EISDIR: throw .invalidPath(original, reason: "it is a directory")
         // A FIFO without a reader, or a socket, opened for writing.
-        case ENXIO: throw .invalidPath(original, reason: "it is not a regular file (a FIFO or socket); only regular files can be read or written here")
+        case ENXIO: throw .notARegularFile(original)
         default: throw .io("cannot open \(original): \(String(cString: strerror(errno)))")
         }
     }

@@ -23,6 +23,9 @@ public struct IsolationPlan: Sendable {
     let python: PythonInstallation
     /// When the server runs as root, workers drop to this uid/gid (one per sandbox) so process limits count only them.
     let unprivilegedID: UInt32?
+    /// Size of the private `/tmp` (a tmpfs: RAM that the address-space limit does not count); nil leaves bubblewrap's
+    /// default of half the machine's memory.
+    var tmpSizeMB: Int?
 
     /// Where the sandbox's working directory appears to the code.
     func visibleWorkDir(host: String) -> String { level == .bubblewrap ? "/work" : host }
@@ -59,7 +62,9 @@ public struct IsolationPlan: Sendable {
             parents(of: "/opt/rlm-mcp/rlm_worker.py")
             argv += ["--ro-bind", workerScript, "/opt/rlm-mcp/rlm_worker.py",
                      "--bind", workDir, "/work", "--chdir", cwd,
-                     "--perms", "1777", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+                     "--perms", "1777"]
+            if let tmpSizeMB { argv += ["--size", String(tmpSizeMB * 1024 * 1024)] }
+            argv += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
                      "--setenv", "HOME", "/work", "--setenv", "TMPDIR", "/tmp"]
             if unprivilegedID != nil { argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] }
         case .unshare:
@@ -116,7 +121,16 @@ public struct IsolationPlan: Sendable {
 
     /// Returns the plan with a different unprivileged id (one per sandbox), when ids are in use at all.
     func withUnprivilegedID(_ id: UInt32) -> IsolationPlan {
-        IsolationPlan(level: level, python: python, unprivilegedID: unprivilegedID == nil ? nil : id)
+        var plan = self
+        if plan.unprivilegedID != nil { plan = IsolationPlan(level: level, python: python, unprivilegedID: id, tmpSizeMB: tmpSizeMB) }
+        return plan
+    }
+
+    /// Returns the plan with a private `/tmp` of `megabytes`.
+    func withTmpSize(_ megabytes: Int) -> IsolationPlan {
+        var plan = self
+        plan.tmpSizeMB = megabytes
+        return plan
     }
 
     enum Tools {

@@ -18,6 +18,12 @@ public actor LocalSandbox: Sandbox {
         /// Processes the sandbox's code may run at once, beyond what its user already runs.
         public var processes = 128
         public var maxDownloadBytes = 50 * 1024 * 1024
+        /// Memory of all the sandbox's processes and its tmpfs together, where a cgroup can hold it.
+        public var totalMemoryMB = 4096
+        /// Size of each worker's private `/tmp` (bubblewrap).
+        public var tmpMB = 256
+        /// Named namespaces (live workers) one sandbox keeps at once.
+        public var maxNamedWorkers = 8
 
         public init(memoryMB: Int) { self.memoryMB = memoryMB }
     }
@@ -30,12 +36,15 @@ public actor LocalSandbox: Sandbox {
     private let files: ContainedFiles
     private let launcher: LocalWorkerLauncher
     private let workers: WorkerPool
+    /// Nil where the machine offers no writable cgroup hierarchy (then only the per-process rlimits hold).
+    private let cgroup: SandboxCgroup?
     private var closed = false
 
     /// Creates the working directory `root/id`; workers start on first use.
-    public init(id: String, root: String, plan: IsolationPlan, limits: Limits, workerScript: String, uid: UInt32?) throws(SandboxError) {
+    public init(id: String, root: String, plan: IsolationPlan, limits: Limits, workerScript: String, uid: UInt32?,
+                quota: WorkerQuota? = nil) throws(SandboxError) {
         self.id = id
-        self.plan = uid.map { plan.withUnprivilegedID($0) } ?? plan
+        self.plan = (uid.map { plan.withUnprivilegedID($0) } ?? plan).withTmpSize(limits.tmpMB)
         self.limits = limits
         self.workerScript = workerScript
         workDir = (root as NSString).appendingPathComponent(id)
@@ -43,10 +52,13 @@ public actor LocalSandbox: Sandbox {
             throw .io("could not create the sandbox work dir \(workDir): \(String(cString: strerror(errno)))")
         }
         if let owner = self.plan.unprivilegedID { chown(workDir, owner, owner) }
+        // Tasks, not processes, count against pids.max: leave room for the threads an interpreter starts.
+        let cgroup = SandboxCgroup.make(name: id, memoryMB: limits.totalMemoryMB, processes: limits.processes * 2)
+        self.cgroup = cgroup
         files = ContainedFiles(root: workDir, visibleRoot: self.plan.visibleWorkDir(host: workDir), owner: self.plan.unprivilegedID)
-        let launcher = LocalWorkerLauncher(plan: self.plan, limits: limits, workDir: workDir, workerScript: workerScript)
+        let launcher = LocalWorkerLauncher(plan: self.plan, limits: limits, workDir: workDir, workerScript: workerScript, cgroup: cgroup)
         self.launcher = launcher
-        workers = WorkerPool { try await launcher.start() }
+        workers = WorkerPool(start: { try await launcher.start() }, quota: quota, maxNamed: limits.maxNamedWorkers)
     }
 
     // MARK: - Code
@@ -104,7 +116,7 @@ public actor LocalSandbox: Sandbox {
                        "--", "/bin/bash", "-lc", command]
         return try await ShellRunner.run(
             plan.command(program, workDir: workDir, workerScript: workerScript, cwd: visible),
-            environment: launcher.environment, cwd: hostCwd, timeout: timeout
+            environment: launcher.environment, cwd: hostCwd, timeout: timeout, cgroup: cgroup
         )
     }
 
@@ -112,7 +124,9 @@ public actor LocalSandbox: Sandbox {
 
     public func status() async -> SandboxStatus {
         SandboxStatus(backend: "local", state: closed ? "closed" : "running", isolation: plan.level.rawValue,
-                      namespaces: await workers.namespaces, workers: await workers.workerCount)
+                      namespaces: await workers.namespaces, workers: await workers.workerCount,
+                      details: ["cgroup": cgroup.map { "\($0.hierarchy.name): \(limits.totalMemoryMB) MB, \(limits.processes * 2) tasks" }
+                          ?? "none (per-process limits only; needs root and a writable cgroup hierarchy)"])
     }
 
     public func shutdown() async {
@@ -120,6 +134,14 @@ public actor LocalSandbox: Sandbox {
         closed = true
         await workers.shutdown()
         try? FileManager.default.removeItem(atPath: workDir)
+        if let cgroup {
+            // The group can go once the killed workers have exited; that takes a moment.
+            Task {
+                for _ in 0..<50 where !cgroup.remove() {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
     }
 }
 
@@ -130,6 +152,7 @@ struct LocalWorkerLauncher: Sendable {
     let limits: LocalSandbox.Limits
     let workDir: String
     let workerScript: String
+    let cgroup: SandboxCgroup?
 
     func start() async throws(SandboxError) -> WorkerChannel {
         let visibleDir = plan.visibleWorkDir(host: workDir)
@@ -144,6 +167,7 @@ struct LocalWorkerLauncher: Sendable {
             argv: plan.command(program, workDir: workDir, workerScript: workerScript, cwd: visibleDir),
             environment: environment,
             cwd: workDir,
+            cgroup: cgroup,
             readyTimeout: .seconds(20)
         )
     }

@@ -14,23 +14,31 @@ public actor LocalSandboxFactory {
         public var isolation: IsolationLevel?
         public var allowUnsafe: Bool
         public var limits: LocalSandbox.Limits
+        /// Live workers across every sandbox of this factory (nil: no server-wide cap).
+        public var maxWorkers: Int?
 
-        public init(python: String?, isolation: IsolationLevel?, allowUnsafe: Bool, limits: LocalSandbox.Limits) {
+        public init(python: String?, isolation: IsolationLevel?, allowUnsafe: Bool, limits: LocalSandbox.Limits, maxWorkers: Int? = nil) {
             self.python = python
             self.isolation = isolation
             self.allowUnsafe = allowUnsafe
             self.limits = limits
+            self.maxWorkers = maxWorkers
         }
     }
 
     private let settings: Settings
+    /// Shared by every sandbox this factory makes.
+    public nonisolated let quota: WorkerQuota?
     private let searchPath: String
     private var plan: Result<IsolationPlan, SandboxError>?
-    private var root: String?
+    private var root: WorkRoot?
+    /// The worker script copied into the root, readable by sandbox uids wherever the binary is installed.
+    private var workerCopy: String?
     private var created = 0
 
     public init(settings: Settings, searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") {
         self.settings = settings
+        quota = settings.maxWorkers.map(WorkerQuota.init(capacity:))
         self.searchPath = searchPath
     }
 
@@ -43,13 +51,26 @@ public actor LocalSandboxFactory {
         created += 1
         let uid: UInt32? = plan.unprivilegedID == nil ? nil : Self.firstSandboxUID + UInt32(created % 1_000_000)
         return try LocalSandbox(id: "s\(created)-\(Self.randomSuffix())", root: root, plan: plan, limits: settings.limits,
-                                workerScript: try Self.workerScript(), uid: uid)
+                                workerScript: try workerScriptCopy(in: root), uid: uid, quota: quota)
     }
 
     /// Deletes the directory that holds every sandbox of this process.
     public func removeWorkRoot() {
-        if let root { try? FileManager.default.removeItem(atPath: root) }
+        root?.remove()
         root = nil
+        workerCopy = nil
+    }
+
+    /// A dropped uid must read the worker script, and the binary's resources may sit under a folder it cannot
+    /// traverse (a checkout in a mode-700 home or temp folder): hand it a copy in the root it can traverse.
+    private func workerScriptCopy(in root: String) throws(SandboxError) -> String {
+        if let workerCopy { return workerCopy }
+        let copy = root + "/rlm_worker.py"
+        guard let script = FileManager.default.contents(atPath: try Self.workerScript()),
+              FileManager.default.createFile(atPath: copy, contents: script, attributes: [.posixPermissions: 0o644])
+        else { throw .workerFailed("could not copy the worker script into \(root)") }
+        workerCopy = copy
+        return copy
     }
 
     private func resolvePlan() throws(SandboxError) -> Result<IsolationPlan, SandboxError> {
@@ -68,14 +89,14 @@ public actor LocalSandboxFactory {
         return resolved
     }
 
+    /// The root of this process's sandboxes, made on first use; roots that killed servers left behind are deleted then.
     private func workRoot() throws(SandboxError) -> String {
-        if let root { return root }
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("rlm-mcp-\(getpid())-\(Self.randomSuffix())")
-        guard mkdir(path, 0o711) == 0 else { throw .io("could not create \(path): \(String(cString: strerror(errno)))") }
-        // The mode is set explicitly: the umask must not take away the traverse bit sandbox users need.
-        chmod(path, 0o711)
-        root = path
-        return path
+        if let root { return root.path }
+        WorkRoot.removeAbandoned()
+        SandboxCgroup.removeAbandoned()
+        let made = try WorkRoot.create()
+        root = made
+        return made.path
     }
 
     /// Sandbox uids start far above ordinary accounts so they never match a real user's files.

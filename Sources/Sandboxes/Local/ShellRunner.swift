@@ -10,19 +10,36 @@ import Musl
 enum ShellRunner {
     static let outputCap = 100_000
 
-    static func run(_ argv: [String], environment: [String: String], cwd: String, timeout: Duration) async throws -> ShellResult {
+    static func run(_ argv: [String], environment: [String: String], cwd: String, timeout: Duration,
+                    cgroup: SandboxCgroup? = nil) async throws -> ShellResult {
         let stdout = try Pipe()
         let stderr = try Pipe()
         let started = ContinuousClock.now
+        let finished = Finished()
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn(argv, environment: environment, fds: [nil, stdout.writeEnd, stderr.writeEnd], cwd: cwd)
+            // The spawning thread collects the output and waits for the command, so it outlives the command (see
+            // `spawnOnOwnThread` for why that matters).
+            process = try ChildProcess.spawnOnOwnThread(argv, environment: environment, fds: [nil, stdout.writeEnd, stderr.writeEnd],
+                                                        cwd: cwd, name: "rlm-mcp.shell") { process in
+                cgroup?.adopt(process.pid)
+                close(stdout.writeEnd)
+                close(stderr.writeEnd)
+                let errors = CappedCollector(fd: stderr.readEnd, cap: outputCap)
+                let errorThread = Thread { errors.drain() }
+                errorThread.start()
+                let output = CappedCollector(fd: stdout.readEnd, cap: outputCap)
+                output.drain()
+                errors.waitUntilDrained()
+                let exit = process.waitForExit()
+                // Background jobs the command left behind die with it.
+                process.killGroup()
+                finished.deliver(Outcome(stdout: output.text, stderr: errors.text, truncated: output.truncated || errors.truncated, exitCode: exit.code))
+            }
         } catch {
             [stdout.readEnd, stdout.writeEnd, stderr.readEnd, stderr.writeEnd].forEach { _ = close($0) }
             throw error
         }
-        close(stdout.writeEnd)
-        close(stderr.writeEnd)
         let timedOut = Flag()
         let watchdog = Task {
             try await Task.sleep(for: timeout)
@@ -31,31 +48,51 @@ enum ShellRunner {
         }
         defer { watchdog.cancel() }
         let outcome = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<(String, Bool, String, Bool, Int32), Never>) in
-                let thread = Thread {
-                    let errors = CappedCollector(fd: stderr.readEnd, cap: outputCap)
-                    let errorThread = Thread { errors.drain() }
-                    errorThread.start()
-                    let output = CappedCollector(fd: stdout.readEnd, cap: outputCap)
-                    output.drain()
-                    errors.waitUntilDrained()
-                    let exit = process.waitForExit()
-                    // Background jobs the command left behind die with it.
-                    process.killGroup()
-                    continuation.resume(returning: (output.text, output.truncated, errors.text, errors.truncated, exit.code))
-                }
-                thread.start()
-            }
+            await finished.wait()
         } onCancel: {
             process.killGroup()
         }
         try Task.checkCancellation()
         let elapsed = ContinuousClock.now - started
         return ShellResult(
-            stdout: outcome.0, stderr: outcome.2 + (timedOut.isSet ? "\n[timed out after \(timeout.components.seconds) s; the command was killed]" : ""),
-            exitCode: outcome.4, timedOut: timedOut.isSet, truncated: outcome.1 || outcome.3,
+            stdout: outcome.stdout, stderr: outcome.stderr + (timedOut.isSet ? "\n[timed out after \(timeout.components.seconds) s; the command was killed]" : ""),
+            exitCode: outcome.exitCode, timedOut: timedOut.isSet, truncated: outcome.truncated,
             durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         )
+    }
+
+    /// What the command left: its capped output and exit code.
+    struct Outcome: Sendable {
+        let stdout: String
+        let stderr: String
+        let truncated: Bool
+        let exitCode: Int32
+    }
+
+    /// Hands the outcome from the collecting thread to the waiting task, whichever comes first.
+    final class Finished: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outcome: Outcome?
+        private var waiter: CheckedContinuation<Outcome, Never>?
+
+        func deliver(_ value: Outcome) {
+            let waiting: CheckedContinuation<Outcome, Never>? = lock.withLock {
+                outcome = value
+                defer { waiter = nil }
+                return waiter
+            }
+            waiting?.resume(returning: value)
+        }
+
+        func wait() async -> Outcome {
+            await withCheckedContinuation { continuation in
+                let ready: Outcome? = lock.withLock {
+                    if outcome == nil { waiter = continuation }
+                    return outcome
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
     }
 }
 

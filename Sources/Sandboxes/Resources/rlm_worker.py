@@ -130,12 +130,12 @@ class Channel:
             self.send({"ev": "protocol_error", "message": f"unexpected frame while waiting for {request_id}: {frame.get('op')}"})
 
 
-def to_json_value(value, field: str, fallbacks: list[str]):
+def to_json_value(value):
+    """A submitted value as JSON can carry it: unchanged when it serialises, else its repr."""
     try:
         json.dumps(value)
         return value
     except (TypeError, ValueError):
-        fallbacks.append(field)
         return repr(value)
 
 
@@ -228,9 +228,8 @@ class Worker:
             self._absorb_os_output(stdout, cap)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         submitted = None
-        fallbacks: list[str] = []
         if self.submitted is not None:
-            submitted = {k: to_json_value(v, k, fallbacks) for k, v in self.submitted.items()}
+            submitted = {k: to_json_value(v) for k, v in self.submitted.items()}
         out_text, err_text = stdout.getvalue(), stderr.getvalue()
         truncated = stdout.truncated or stderr.truncated
         if stdout.truncated:
@@ -241,8 +240,6 @@ class Worker:
             "ev": "result", "id": exec_id, "stdout": out_text, "stderr": err_text, "error": error,
             "submitted": submitted, "truncated": truncated, "duration_ms": duration_ms,
         }
-        if fallbacks:
-            result["repr_fallback"] = fallbacks
         return result
 
     def _absorb_os_output(self, stdout: CappedWriter, cap: int) -> None:
@@ -404,8 +401,6 @@ def main() -> int:
                 channel.send(worker.load_context(frame))
             except Exception as exc:  # noqa: BLE001
                 channel.send({"ev": "loaded", "id": frame.get("id"), "error": {"type": type(exc).__name__, "message": str(exc)}})
-        elif op == "ping":
-            channel.send({"ev": "pong", "id": frame.get("id")})
         else:
             channel.send({"ev": "protocol_error", "message": f"unknown op {op!r}"})
 

@@ -19,48 +19,51 @@ struct LocalWorkerTransport: WorkerTransport {
     private let stopReason: StopReason
 
     /// Starts `argv` with the protocol pipes as fds 3 (frames in) and 4 (frames out).
-    static func spawn(argv: [String], environment: [String: String], cwd: String) throws(SandboxError) -> (LocalWorkerTransport, AsyncStream<WorkerFrame>) {
+    /// `cgroup`: the sandbox's control group, joined before the interpreter runs a line.
+    static func spawn(argv: [String], environment: [String: String], cwd: String,
+                      cgroup: SandboxCgroup? = nil) throws(SandboxError) -> (LocalWorkerTransport, AsyncStream<WorkerFrame>) {
         let input = try Pipe()
         let output = try Pipe()
+        let stopReason = StopReason()
+        let (stream, continuation) = AsyncStream<WorkerFrame>.makeStream()
+        let fd = output.readEnd
+        let outboxReady = OutboxSlot()
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn(argv, environment: environment, fds: [nil, nil, nil, input.readEnd, output.writeEnd], cwd: cwd)
+            process = try ChildProcess.spawnOnOwnThread(argv, environment: environment, fds: [nil, nil, nil, input.readEnd, output.writeEnd],
+                                                        cwd: cwd, name: "rlm-mcp.worker.in") { process in
+                cgroup?.adopt(process.pid)
+                close(input.readEnd)
+                close(output.writeEnd)
+                var decoder = FrameDecoder()
+                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+                reading: while true {
+                    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    do throws(FrameDecoder.FrameTooLarge) {
+                        try decoder.append(Data(buffer[0..<count])).forEach { continuation.yield($0) }
+                    } catch {
+                        stopReason.set(error.description)
+                        process.killGroup()
+                        break reading
+                    }
+                }
+                close(fd)
+                outboxReady.outbox.close()
+                let exit = process.waitForExit()
+                continuation.yield(.exited(stopReason.value ?? exit.description))
+                continuation.finish()
+            }
         } catch {
             close(input.readEnd); close(input.writeEnd); close(output.readEnd); close(output.writeEnd)
             throw error
         }
-        close(input.readEnd)
-        close(output.writeEnd)
-        let stopReason = StopReason()
         let outbox = WorkerOutbox(fd: input.writeEnd, capacity: outboxCapacity, name: "rlm-mcp.worker.\(process.pid).out") {
             stopReason.set("it did not read the host's replies (more than \(outboxCapacity / (1024 * 1024)) MB were waiting) and was stopped")
             process.killGroup()
         }
-        let (stream, continuation) = AsyncStream<WorkerFrame>.makeStream()
-        let fd = output.readEnd
-        let reader = Thread {
-            var decoder = FrameDecoder()
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            reading: while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                do throws(FrameDecoder.FrameTooLarge) {
-                    try decoder.append(Data(buffer[0..<count])).forEach { continuation.yield($0) }
-                } catch {
-                    stopReason.set(error.description)
-                    process.killGroup()
-                    break reading
-                }
-            }
-            close(fd)
-            outbox.close()
-            let exit = process.waitForExit()
-            continuation.yield(.exited(stopReason.value ?? exit.description))
-            continuation.finish()
-        }
-        reader.name = "rlm-mcp.worker.\(process.pid).in"
-        reader.start()
+        outboxReady.set(outbox)
         return (LocalWorkerTransport(process: process, outbox: outbox, stopReason: stopReason), stream)
     }
 
@@ -149,6 +152,21 @@ final class WorkerOutbox: @unchecked Sendable {
             next = 0
         }
         return frame
+    }
+}
+
+/// The outbox, made once the worker exists, for the reader thread (which starts first) to close when the worker ends.
+private final class OutboxSlot: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var value: WorkerOutbox?
+    func set(_ outbox: WorkerOutbox) {
+        value = outbox
+        ready.signal()
+    }
+    var outbox: WorkerOutbox {
+        ready.wait()
+        ready.signal()
+        return value!
     }
 }
 

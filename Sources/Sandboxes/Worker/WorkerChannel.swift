@@ -21,8 +21,9 @@ package actor WorkerChannel {
     }
 
     /// Starts the worker described by `argv` (the isolation wrapper included) and waits for its ready frame.
-    static func start(argv: [String], environment: [String: String], cwd: String, readyTimeout: Duration) async throws(SandboxError) -> WorkerChannel {
-        let (transport, frames) = try LocalWorkerTransport.spawn(argv: argv, environment: environment, cwd: cwd)
+    static func start(argv: [String], environment: [String: String], cwd: String, cgroup: SandboxCgroup? = nil,
+                      readyTimeout: Duration) async throws(SandboxError) -> WorkerChannel {
+        let (transport, frames) = try LocalWorkerTransport.spawn(argv: argv, environment: environment, cwd: cwd, cgroup: cgroup)
         return try await start(transport: transport, frames: frames, readyTimeout: readyTimeout,
                                hint: "check RLM_PYTHON and `rlm-mcp status`")
     }

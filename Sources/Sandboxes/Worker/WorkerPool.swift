@@ -1,52 +1,81 @@
 import Foundation
 
 /// The workers of one sandbox, whatever backend starts them: one per named namespace, and a warm spare so that a fresh
-/// namespace costs a hand-over rather than an interpreter start.
+/// namespace costs a hand-over rather than an interpreter start. Live workers are capped per pool (`maxNamed` named
+/// namespaces) and, through a shared `WorkerQuota`, per server; idle namespaces are stopped least recently used first
+/// to make room.
 package actor WorkerPool {
     package typealias Start = @Sendable () async throws -> WorkerChannel
 
+    private struct Named {
+        let worker: WorkerChannel
+        let permit: WorkerQuota.Permit?
+        var lastUsed: ContinuousClock.Instant
+        var running = 0
+    }
+
+    private struct Spare {
+        let task: Task<WorkerChannel, Error>
+        let permit: WorkerQuota.Permit?
+    }
+
     private let start: Start
-    private var named: [String: WorkerChannel] = [:]
-    private var spare: Task<WorkerChannel, Error>?
+    private let quota: WorkerQuota?
+    private let maxNamed: Int
+    private var named: [String: Named] = [:]
+    private var spare: Spare?
     private var closed = false
 
     /// `start` launches one worker (and says in its error why it could not).
-    package init(start: @escaping Start) { self.start = start }
+    package init(start: @escaping Start, quota: WorkerQuota? = nil, maxNamed: Int = .max) {
+        self.start = start
+        self.quota = quota
+        self.maxNamed = max(1, maxNamed)
+        quota?.register(self)
+    }
+
+    deinit {
+        quota?.unregister(self)
+    }
 
     /// Runs `request` in its namespace: a fresh namespace's worker is stopped afterwards, and a named namespace whose
     /// worker died (timeout, crash, cancellation) starts afresh on its next use.
     package func execute(_ request: ExecRequest) async throws -> ExecResult {
         let variables = try request.variablesObject()
-        let worker: WorkerChannel
         switch request.namespace {
-        case .fresh: worker = try await take()
-        case let .named(name): worker = try await self.worker(named: name)
-        }
-        defer {
-            if request.namespace == .fresh { Task { await worker.terminate() } }
-        }
-        do {
-            let result = try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
-                                                  timeout: request.timeout, onSubCall: request.onSubCall)
-            await forgetIfDead(worker, in: request.namespace)
-            return result
-        } catch {
-            await forgetIfDead(worker, in: request.namespace)
-            throw error
+        case .fresh:
+            let (worker, permit) = try await take()
+            defer { Task { await worker.terminate(); _ = permit } }
+            return try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
+                                            timeout: request.timeout, onSubCall: request.onSubCall)
+        case let .named(name):
+            let worker = try await self.worker(named: name)
+            named[name]?.running += 1
+            defer { finished(name, worker) }
+            return try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
+                                            timeout: request.timeout, onSubCall: request.onSubCall)
         }
     }
 
     /// The live worker of a named namespace, starting one when it has none.
     package func worker(named name: String) async throws -> WorkerChannel {
-        if let existing = named[name], await existing.isAlive { return existing }
-        let worker = try await take()
-        named[name] = worker
+        if let existing = named[name], await existing.worker.isAlive {
+            named[name]?.lastUsed = .now
+            return existing.worker
+        }
+        named[name] = nil
+        if named.count >= maxNamed, !(await evictOwnLeastRecentlyUsed()) {
+            throw SandboxError.workerFailed("this workspace already runs \(maxNamed) REPL namespaces and all are busy "
+                + "(RLM_MAX_WORKSPACE_WORKERS); wait for one to finish, or reset one with sandbox_exec_stateful reset=true")
+        }
+        let (worker, permit) = try await take()
+        named[name] = Named(worker: worker, permit: permit, lastUsed: .now)
         return worker
     }
 
     /// Forgets a namespace's variables by stopping its worker.
     package func reset(_ name: String) async {
-        await named.removeValue(forKey: name)?.terminate()
+        await named.removeValue(forKey: name)?.worker.terminate()
     }
 
     package var namespaces: [String] { named.keys.sorted() }
@@ -55,16 +84,16 @@ package actor WorkerPool {
     package var workerCount: Int {
         get async {
             var live = 0
-            for worker in named.values where await worker.isAlive { live += 1 }
+            for entry in named.values where await entry.worker.isAlive { live += 1 }
             return live + (spare == nil ? 0 : 1)
         }
     }
 
     /// Stops every worker; the pool can start new ones afterwards (the backend replaced what they ran on).
     package func clear() async {
-        for worker in named.values { await worker.terminate() }
+        for entry in named.values { await entry.worker.terminate() }
         named.removeAll()
-        spare?.cancel()
+        spare?.task.cancel()
         spare = nil
     }
 
@@ -73,35 +102,93 @@ package actor WorkerPool {
         closed = true
         let pending = spare
         spare = nil
-        pending?.cancel()
-        if let pending, let worker = try? await pending.value { await worker.terminate() }
-        for worker in named.values { await worker.terminate() }
+        pending?.task.cancel()
+        if let pending, let worker = try? await pending.task.value { await worker.terminate() }
+        for entry in named.values { await entry.worker.terminate() }
         named.removeAll()
     }
 
-    private func take() async throws -> WorkerChannel {
+    // MARK: - Eviction (called by this pool and by the shared quota)
+
+    /// The idle named namespace used longest ago. Namespaces of RLM runs (`rlm:…`) are never offered: a run owns its
+    /// namespace until it ends and resets it.
+    func leastRecentlyUsedIdle() -> (name: String, lastUsed: ContinuousClock.Instant)? {
+        named.filter { $0.value.running == 0 && !$0.key.contains(":") }
+            .min { $0.value.lastUsed < $1.value.lastUsed }
+            .map { ($0.key, $0.value.lastUsed) }
+    }
+
+    /// Stops a namespace's worker, unless it was used again since it was chosen.
+    func evict(_ name: String, ifUnusedSince lastUsed: ContinuousClock.Instant) async -> Bool {
+        guard let entry = named[name], entry.running == 0, entry.lastUsed == lastUsed else { return false }
+        named[name] = nil
+        await entry.worker.terminate()
+        return true
+    }
+
+    /// Gives up the warm spare (its permit with it); false when there is none.
+    func dropSpare() async -> Bool {
+        guard let dropped = spare else { return false }
+        spare = nil
+        dropped.task.cancel()
+        if let worker = try? await dropped.task.value { await worker.terminate() }
+        return true
+    }
+
+    private func evictOwnLeastRecentlyUsed() async -> Bool {
+        guard let candidate = leastRecentlyUsedIdle() else { return false }
+        return await evict(candidate.name, ifUnusedSince: candidate.lastUsed)
+    }
+
+    // MARK: - Starting workers
+
+    private func finished(_ name: String, _ worker: WorkerChannel) {
+        guard var entry = named[name], entry.worker === worker else { return }
+        entry.running -= 1
+        entry.lastUsed = .now
+        named[name] = entry
+        Task { await self.forgetIfDead(name, worker) }
+    }
+
+    private func take() async throws -> (WorkerChannel, WorkerQuota.Permit?) {
         guard !closed else { throw SandboxError.workerFailed("the sandbox was shut down") }
         if let spare {
             self.spare = nil
-            if let worker = try? await spare.value, await worker.isAlive {
+            if let worker = try? await spare.task.value, await worker.isAlive {
                 prepareSpare()
-                return worker
+                return (worker, spare.permit)
             }
         }
+        let permit = try await reservePermit()
         let worker = try await start()
         prepareSpare()
-        return worker
+        return (worker, permit)
     }
 
-    /// Starts the next worker in the background while the current call runs.
+    private func reservePermit() async throws -> WorkerQuota.Permit? {
+        guard let quota else { return nil }
+        guard let permit = await quota.permit() else {
+            throw SandboxError.workerFailed("all \(quota.capacity) workers this server allows are busy (RLM_MAX_WORKERS); "
+                + "try again when a call finishes")
+        }
+        return permit
+    }
+
+    /// Starts the next worker in the background while the current call runs, when the quota has room for it without
+    /// stopping anyone's namespace.
     private func prepareSpare() {
         guard spare == nil, !closed else { return }
+        var permit: WorkerQuota.Permit?
+        if let quota {
+            guard let granted = quota.tryPermit() else { return }
+            permit = granted
+        }
         let start = start
-        spare = Task { try await start() }
+        spare = Spare(task: Task { try await start() }, permit: permit)
     }
 
-    private func forgetIfDead(_ worker: WorkerChannel, in namespace: ExecRequest.Namespace) async {
-        if case let .named(name) = namespace, !(await worker.isAlive), named[name] === worker {
+    private func forgetIfDead(_ name: String, _ worker: WorkerChannel) async {
+        if !(await worker.isAlive), named[name]?.worker === worker {
             named[name] = nil
         }
     }
