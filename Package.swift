@@ -21,6 +21,8 @@ let package = Package(
         // Telemetry: metrics API + Prometheus exposition.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Run history (History target): the embedded SQLite store.
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -35,6 +37,7 @@ let package = Package(
                 "Daytona",
                 "Sandboxes",
                 "Telemetry",
+                "History",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +75,9 @@ let package = Package(
         .target(name: "JSONRPCWire"),
         // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
         .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
+                // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.
+        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "LanguageModels", "Sandboxes"]),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(

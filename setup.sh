@@ -20,6 +20,10 @@ command -v python3 >/dev/null 2>&1 \
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
     || fail "Python 3.10 or newer is required (found $(python3 -V 2>&1)). Install a newer python3, or point RLM_PYTHON at one in .env.local after setup."
 
+if [ "$(uname)" = Linux ] && [ ! -f /usr/include/sqlite3.h ]; then
+    fail "SQLite's development files are missing; the run history needs them to build. Debian/Ubuntu: apt-get install libsqlite3-dev"
+fi
+
 if ! command -v bwrap >/dev/null 2>&1; then
     echo "setup.sh: note: bubblewrap is not installed; the local sandbox falls back to unshare (weaker: the host filesystem stays visible). Debian/Ubuntu: apt-get install bubblewrap" >&2
 fi

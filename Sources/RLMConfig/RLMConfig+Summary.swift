@@ -53,6 +53,12 @@ extension RLMConfig {
             ("DAYTONA_SNAPSHOT", daytonaSnapshot ?? "server default"),
             ("RLM_DIAGNOSTIC_TOOLS", diagnosticTools ? "1" : "0"),
             ("RLM_METRICS_PORT", metricsPort.map(String.init) ?? "none (stdio: no metrics listener)"),
+            ("RLM_HISTORY", historyEnabled ? "on" : "off"),
+            ("RLM_DATA_DIR", dataDirectory ?? "$XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp"),
+            ("RLM_HISTORY_DAYS", String(historyDays)),
+            ("RLM_HISTORY_CONTEXT", historyContext ? "1" : "0"),
+            ("RLM_PRICES_FILE", pricesFile ?? "built-in prices"),
+            ("RLM_MAX_COST_USD", maxCostUSD.map { String($0) } ?? "0 (no limit)"),
         ]
         return rows.map { SummaryEntry(variable: $0.0, value: $0.1, source: sources[$0.0] ?? "default") }
     }

@@ -104,6 +104,18 @@ public struct RLMConfig: Sendable {
     public var diagnosticTools: Bool
     /// `RLM_METRICS_PORT`: a stdio server's loopback `/metrics` listener; nil opens none (0 picks a free port).
     public var metricsPort: Int?
+    // Run history and cost
+    /// Records every run in the history (`RLM_HISTORY`, default on).
+    public var historyEnabled: Bool
+    /// The folder of the history database; nil: `$XDG_DATA_HOME/rlm-mcp`, else `~/.local/share/rlm-mcp`.
+    public var dataDirectory: String?
+    public var historyDays: Int
+    /// Keeps each run's whole context in the history, not only a preview.
+    public var historyContext: Bool
+    /// A JSON file of model prices laid over the built-in ones.
+    public var pricesFile: String?
+    /// USD one run may spend (models with a known price); nil: no money budget.
+    public var maxCostUSD: Double?
 
     /// Where each variable's value came from ("flag", "environment", ".env.local", ".env"); absent means the default.
     public var sources: [String: String]
@@ -221,6 +233,12 @@ extension RLMConfig {
         sseReplayKB = try read.integer("MCP_SSE_REPLAY_KB", default: 1024, range: 0...1_048_576)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
         metricsPort = try read.optionalInteger("RLM_METRICS_PORT", range: 0...65535)
+        historyEnabled = try read.boolean("RLM_HISTORY", default: true)
+        dataDirectory = try read.absolutePath("RLM_DATA_DIR")
+        historyDays = try read.integer("RLM_HISTORY_DAYS", default: 30, range: 1...36_500)
+        historyContext = try read.boolean("RLM_HISTORY_CONTEXT", default: false)
+        pricesFile = try read.absolutePath("RLM_PRICES_FILE")
+        maxCostUSD = try read.amount("RLM_MAX_COST_USD")
         sources = read.sources
     }
 }
@@ -300,6 +318,23 @@ private final class VariableReader {
         case "0", "false", "no", "off": return false
         default: throw .invalidChoice(variable: name, accepted: ["1", "0", "true", "false"], got: raw)
         }
+    }
+
+    func absolutePath(_ name: String) throws(ConfigError) -> String? {
+        guard let raw = string(name), !raw.isEmpty else { return nil }
+        guard raw.hasPrefix("/") else {
+            throw .invalidValue(variable: name, expected: "an absolute path such as /var/lib/rlm-mcp", got: raw)
+        }
+        return raw
+    }
+
+    /// A positive amount of money in USD; 0 or unset means no limit.
+    func amount(_ name: String) throws(ConfigError) -> Double? {
+        guard let raw = string(name), !raw.isEmpty else { return nil }
+        guard let value = Double(raw), value.isFinite, value >= 0 else {
+            throw .invalidValue(variable: name, expected: "an amount in USD such as 0.50 (0 for no limit)", got: raw)
+        }
+        return value == 0 ? nil : value
     }
 
     func url(_ name: String, default fallback: String) throws(ConfigError) -> String {

@@ -9,8 +9,10 @@ public struct CodeTask: Sendable {
     public var tests: String?
     public var models: RunModels
     public var limits: RunLimits
+    public var origin: RunOrigin
 
-    public init(specification: String, tests: String?, models: RunModels, limits: RunLimits) {
+    public init(specification: String, tests: String?, models: RunModels, limits: RunLimits, origin: RunOrigin = .init(tool: "rlm_code")) {
+        self.origin = origin
         self.specification = specification
         self.tests = tests
         self.models = models
@@ -39,7 +41,7 @@ extension RLMEngine {
         }
         var request = RunRequest(
             task: task.specification, models: task.models, limits: task.limits,
-            instructions: prompts.codingInstructions(solutionPath: solutionPath, testsPath: testsPath)
+            instructions: prompts.codingInstructions(solutionPath: solutionPath, testsPath: testsPath), origin: task.origin
         )
         if let tests = task.tests { request.variables["tests"] = .string(tests) }
         let limits = task.limits

@@ -12,8 +12,11 @@ public struct DecomposeTask: Sendable {
     public var concurrency: Int
     public var models: RunModels
     public var limits: RunLimits
+    public var origin: RunOrigin
 
-    public init(task: String, context: RunContext, maxSubtasks: Int, concurrency: Int = 4, models: RunModels, limits: RunLimits) {
+    public init(task: String, context: RunContext, maxSubtasks: Int, concurrency: Int = 4, models: RunModels, limits: RunLimits,
+                origin: RunOrigin = .init(tool: "rlm_decompose")) {
+        self.origin = origin
         self.task = task
         self.context = context
         self.maxSubtasks = maxSubtasks
@@ -53,8 +56,10 @@ extension RLMEngine {
     public func decompose(_ job: DecomposeTask, sandbox: @escaping SandboxSource, progress: Progress? = nil) async throws -> DecomposeResult {
         let started = ContinuousClock.now
         let runID = RunIDs.make()
-        let ledger = RunLedger(limits: job.limits, startedAt: started)
+        let ledger = RunLedger(limits: job.limits, startedAt: started, prices: prices)
         let handle = SandboxHandle(source: sandbox)
+        recorder.record(.started(RunStart(runID: runID, origin: job.origin, task: job.task, models: job.models, limits: job.limits,
+                                          context: job.context, startedAt: Date())))
         let result: DecomposeResult
         do {
             result = try await Self.withDeadline(ledger.deadline) {
@@ -64,9 +69,13 @@ extension RLMEngine {
             result = DecomposeResult(runID: runID, status: .budgetExceeded, message: "budget exhausted: timeout_s=\(Int(job.limits.timeout.seconds)) reached",
                                      subtasks: [], llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: started.millisecondsAgo)
         } catch {
+            recorder.record(.finished(RunEnd(runID: runID, status: .error, message: "the run was cancelled or failed: \(error)", iterations: 0,
+                                             llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: started.millisecondsAgo, endedAt: Date())))
             await removeSharedContext(job.context, runID: runID, handle: handle)
             throw error
         }
+        recorder.record(.finished(RunEnd(runID: runID, status: result.status, answer: result.answer, message: result.message, iterations: 0,
+                                         llmCalls: result.llmCalls, usage: result.usage, durationMS: result.durationMS, endedAt: Date())))
         await removeSharedContext(job.context, runID: runID, handle: handle)
         return result
     }
@@ -116,7 +125,7 @@ extension RLMEngine {
                 let request = RunRequest(
                     task: "\(plan[index])\n\n(This is one part of a larger task: \(job.task))", context: sharedContext,
                     models: RunModels(root: job.models.sub, sub: job.models.sub, rootSource: job.models.subSource, subSource: job.models.subSource),
-                    limits: job.limits
+                    limits: job.limits, origin: RunOrigin(tool: "rlm_decompose.subtask", workspace: job.origin.workspace, parentRunID: runID)
                 )
                 group.addTask {
                     let run = try await runLoop(request, depth: 0, ledger: ledger, sandbox: handle, progress: nil)

@@ -16,13 +16,20 @@ public struct RLMEngine: Sendable {
     public let subModel: any LanguageModel
     public let windows: ModelWindows
     private let customPrompts: SystemPrompts?
+    /// Hears every run, step and end as they happen (the run history); told, never waited for.
+    public let recorder: any RunRecorder
+    /// Turns usage into `cost_usd` and enforces `max_cost_usd`.
+    public let prices: PriceTable
 
     /// `prompts` nil: the bundled prompts, read on the first run rather than at server start-up.
-    public init(rootModel: any LanguageModel, subModel: any LanguageModel, windows: ModelWindows = .init(), prompts: SystemPrompts? = nil) {
+    public init(rootModel: any LanguageModel, subModel: any LanguageModel, windows: ModelWindows = .init(), prompts: SystemPrompts? = nil,
+                recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults) {
         self.rootModel = rootModel
         self.subModel = subModel
         self.windows = windows
         self.customPrompts = prompts
+        self.recorder = recorder
+        self.prices = prices
     }
 
     public var prompts: SystemPrompts { customPrompts ?? .bundled }
@@ -32,7 +39,7 @@ public struct RLMEngine: Sendable {
     /// `CancellationError` when the calling task is cancelled, after stopping the code and freeing its namespace.
     public func run(_ request: RunRequest, sandbox: @escaping SandboxSource, check: SubmissionCheck? = nil,
                     progress: Progress? = nil) async throws -> RunResult {
-        let ledger = RunLedger(limits: request.limits, startedAt: .now)
+        let ledger = RunLedger(limits: request.limits, startedAt: .now, prices: prices)
         let source = SandboxHandle(source: sandbox)
         return try await runLoop(request, depth: 0, ledger: ledger, sandbox: source, check: check, progress: progress)
     }

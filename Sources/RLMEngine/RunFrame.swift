@@ -57,6 +57,7 @@ actor RunFrame {
 
     func iterate() async throws -> RunResult {
         let limits = request.limits
+        recordStart()
         startLoadingContext()
         let shape: String
         do {
@@ -117,7 +118,7 @@ actor RunFrame {
                     }
                 } catch {
                     step.durationMS = stepStarted.millisecondsAgo
-                    steps.append(step)
+                    appendStep(step)
                     return try await sandboxFailure(error)
                 }
             }
@@ -127,13 +128,13 @@ actor RunFrame {
                     decision = try await verdict(on: fields)
                 } catch {
                     step.durationMS = stepStarted.millisecondsAgo
-                    steps.append(step)
+                    appendStep(step)
                     return try await sandboxFailure(error)
                 }
                 switch decision {
                 case let .accept(extra):
                     step.durationMS = stepStarted.millisecondsAgo
-                    steps.append(step)
+                    appendStep(step)
                     return await finish(.submitted, submitted: fields.merging(extra) { _, new in new })
                 case let .reject(feedback):
                     step.feedback = feedback
@@ -143,7 +144,7 @@ actor RunFrame {
                 step.feedback = observation
             }
             step.durationMS = stepStarted.millisecondsAgo
-            steps.append(step)
+            appendStep(step)
             if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
             history.exchanges.append(RootHistory.Exchange(
                 iteration: iteration, reply: reply.text, observation: observation + "\n\n" + (await statusLine(after: iteration)),
@@ -357,11 +358,37 @@ actor RunFrame {
     // MARK: - Ending
 
     func finish(_ status: RunStatus, answer: JSONValue? = nil, submitted: [String: JSONValue]? = nil, message: String? = nil) async -> RunResult {
-        RunResult(
+        let result = RunResult(
             runID: runID, status: status, answer: answer ?? submitted.map(Self.answer(from:)), submitted: submitted, message: message,
             iterations: iterations, llmCalls: await ledger.calls, usage: await ledger.usage, durationMS: startedAt.millisecondsAgo,
             trajectory: steps
         )
+        engine.recorder.record(.finished(result.endEvent))
+        finished = true
+        return result
+    }
+
+    // MARK: - Run history (every call to the recorder is here)
+
+    private var finished = false
+
+    private func recordStart() {
+        engine.recorder.record(.started(RunStart(runID: runID, origin: request.origin, task: request.task, models: request.models,
+                                                 limits: request.limits, context: request.context, startedAt: Date())))
+    }
+
+    private func appendStep(_ step: Step) {
+        steps.append(step)
+        engine.recorder.record(.step(runID: runID, step))
+    }
+
+    /// A run cancelled before it finished is still ended on record, so it never stays `running`.
+    private func recordCancelled() async {
+        guard !finished else { return }
+        finished = true
+        engine.recorder.record(.finished(RunEnd(runID: runID, status: .error, message: "the run stopped before it finished (cancelled, or its input was refused)", iterations: iterations,
+                                                llmCalls: await ledger.calls, usage: await ledger.usage,
+                                                durationMS: startedAt.millisecondsAgo, endedAt: Date())))
     }
 
     /// The `answer` field, else the only field, else every field.
@@ -373,6 +400,7 @@ actor RunFrame {
 
     /// Frees the run's namespace (its worker) and deletes the context file it uploaded, if the run got that far.
     func release() async {
+        await recordCancelled()
         contextLoad?.cancel()
         guard let sandbox = await sandbox.acquired else { return }
         await sandbox.resetNamespace(namespace)

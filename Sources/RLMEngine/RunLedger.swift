@@ -1,16 +1,19 @@
+import Foundation
 import LanguageModels
 
 /// The budgets a root run and its child runs draw from together, and the usage they recorded.
 actor RunLedger {
     let limits: RunLimits
     let deadline: ContinuousClock.Instant
+    let prices: PriceTable
     private(set) var calls = 0
     private(set) var usage = Usage()
     /// The first budget that ran out, worded for the user; nil while every budget holds.
     private(set) var exhausted: String?
 
-    init(limits: RunLimits, startedAt: ContinuousClock.Instant) {
+    init(limits: RunLimits, startedAt: ContinuousClock.Instant, prices: PriceTable = .defaults) {
         self.limits = limits
+        self.prices = prices
         deadline = startedAt + limits.timeout
     }
 
@@ -32,6 +35,17 @@ actor RunLedger {
         if let maxTokens = limits.maxTotalTokens, usage.totalTokens >= maxTokens, exhausted == nil {
             exhausted = "budget exhausted: max_total_tokens=\(maxTokens) reached (\(usage.totalTokens) tokens used)"
         }
+        usage.costUSD = prices.cost(of: usage)
+        if let maxCost = limits.maxCostUSD, let spent = prices.knownCost(of: usage), spent >= maxCost, exhausted == nil {
+            exhausted = "budget exhausted: max_cost_usd=\(Self.dollars(maxCost)) reached ($\(Self.dollars(spent)) spent)"
+        }
+    }
+
+    /// An amount without trailing zeros: 0.5, 0.00005.
+    static func dollars(_ amount: Double) -> String {
+        var text = String(format: "%.6f", amount)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 
     /// What is left of the wall-clock budget.

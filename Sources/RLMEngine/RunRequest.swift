@@ -11,15 +11,18 @@ public struct RunRequest: Sendable {
     public var instructions: String?
     /// Extra variables defined in the run's namespace before the first iteration (JSON object members).
     public var variables: [String: JSONValue]
+    /// Who started the run, for the run history.
+    public var origin: RunOrigin
 
     public init(task: String, context: RunContext = .none, models: RunModels, limits: RunLimits,
-                instructions: String? = nil, variables: [String: JSONValue] = [:]) {
+                instructions: String? = nil, variables: [String: JSONValue] = [:], origin: RunOrigin = .init()) {
         self.task = task
         self.context = context
         self.models = models
         self.limits = limits
         self.instructions = instructions
         self.variables = variables
+        self.origin = origin
     }
 }
 
@@ -60,10 +63,13 @@ public struct RunLimits: Sendable, Equatable {
     public var execTimeout: Duration
     /// Characters of output per code block the root model gets to read.
     public var maxOutputChars: Int
+    /// nil: no money budget. Counts the models with a known price (`PriceTable`).
+    public var maxCostUSD: Double?
 
     public init(maxIterations: Int = RunDefaults.maxIterations, maxDepth: Int = RunDefaults.maxDepth,
                 maxLLMCalls: Int = RunDefaults.maxLLMCalls, maxTotalTokens: Int? = nil,
-                timeout: Duration = .seconds(RunDefaults.timeoutSeconds), execTimeout: Duration = .seconds(120), maxOutputChars: Int = 20_000) {
+                timeout: Duration = .seconds(RunDefaults.timeoutSeconds), execTimeout: Duration = .seconds(120), maxOutputChars: Int = 20_000,
+                maxCostUSD: Double? = nil) {
         self.maxIterations = maxIterations
         self.maxDepth = maxDepth
         self.maxLLMCalls = maxLLMCalls
@@ -71,5 +77,6 @@ public struct RunLimits: Sendable, Equatable {
         self.timeout = timeout
         self.execTimeout = execTimeout
         self.maxOutputChars = maxOutputChars
+        self.maxCostUSD = maxCostUSD
     }
 }

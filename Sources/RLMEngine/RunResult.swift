@@ -36,10 +36,16 @@ public struct RunResult: Sendable, Encodable {
 
 /// Tokens and calls per model, and their totals.
 public struct Usage: Sendable, Encodable, Equatable {
-    public struct ModelUsage: Sendable, Encodable, Equatable {
+    public struct ModelUsage: Sendable, Codable, Equatable {
         public var calls: Int
         public var inputTokens: Int
         public var outputTokens: Int
+
+        public init(calls: Int, inputTokens: Int, outputTokens: Int) {
+            self.calls = calls
+            self.inputTokens = inputTokens
+            self.outputTokens = outputTokens
+        }
 
         enum CodingKeys: String, CodingKey {
             case calls, inputTokens = "input_tokens", outputTokens = "output_tokens"
@@ -47,6 +53,8 @@ public struct Usage: Sendable, Encodable, Equatable {
     }
 
     public var models: [String: ModelUsage] = [:]
+    /// USD, when every model's price is known (`PriceTable`); nil otherwise.
+    public var costUSD: Double?
 
     public var totalTokens: Int { models.values.reduce(0) { $0 + $1.inputTokens + $1.outputTokens } }
     public var calls: Int { models.values.reduce(0) { $0 + $1.calls } }
@@ -57,12 +65,18 @@ public struct Usage: Sendable, Encodable, Equatable {
         models[model]!.outputTokens += output
     }
 
-    enum CodingKeys: String, CodingKey { case models, totalTokens = "total_tokens" }
+    public init(models: [String: ModelUsage] = [:], costUSD: Double? = nil) {
+        self.models = models
+        self.costUSD = costUSD
+    }
+
+    enum CodingKeys: String, CodingKey { case models, totalTokens = "total_tokens", costUSD = "cost_usd" }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(models, forKey: .models)
         try container.encode(totalTokens, forKey: .totalTokens)
+        try container.encode(costUSD, forKey: .costUSD)
     }
 }
 
@@ -80,6 +94,20 @@ public struct Step: Sendable, Encodable {
     public var durationMS: Double
     /// Set when the root conversation was compacted before this step's request.
     public var compaction: Compaction? = nil
+
+    public init(iteration: Int, reply: String, model: String, inputTokens: Int, outputTokens: Int, latencyMS: Double, blocks: [CodeRun],
+                feedback: String?, durationMS: Double, compaction: Compaction? = nil) {
+        self.iteration = iteration
+        self.reply = reply
+        self.model = model
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.latencyMS = latencyMS
+        self.blocks = blocks
+        self.feedback = feedback
+        self.durationMS = durationMS
+        self.compaction = compaction
+    }
 
     enum CodingKeys: String, CodingKey {
         case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
@@ -116,9 +144,13 @@ public struct SubCallRecord: Sendable, Encodable {
     public var childRunID: String?
     public var childStatus: RunStatus?
     public var childIterations: Int?
+    /// The first characters of the prompt and of the answer, for the run history.
+    public var promptPreview: String?
+    public var answerPreview: String?
 
     enum CodingKeys: String, CodingKey {
         case kind, model, promptChars = "prompt_chars", inputTokens = "input_tokens", outputTokens = "output_tokens"
         case latencyMS = "latency_ms", error, childRunID = "child_run_id", childStatus = "child_status", childIterations = "child_iterations"
+        case promptPreview = "prompt_preview", answerPreview = "answer_preview"
     }
 }

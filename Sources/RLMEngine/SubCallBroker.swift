@@ -77,13 +77,15 @@ struct SubCallBroker: Sendable {
         child.models.rootSource = frame.request.models.subSource
         child.instructions = nil
         child.variables = [:]
+        child.origin = RunOrigin(tool: "rlm_query", workspace: frame.request.origin.workspace, parentRunID: frame.runID)
         let started = ContinuousClock.now
         do {
             let result = try await engine.runLoop(child, depth: depth, ledger: frame.ledger, sandbox: frame.sandbox, progress: nil)
             await log.append(SubCallRecord(
                 kind: "rlm_query", model: child.models.root, promptChars: task.count + (context?.count ?? 0),
                 inputTokens: 0, outputTokens: 0, latencyMS: started.millisecondsAgo, error: result.message,
-                childRunID: result.runID, childStatus: result.status, childIterations: result.iterations
+                childRunID: result.runID, childStatus: result.status, childIterations: result.iterations,
+                promptPreview: Self.preview(task), answerPreview: result.answer.map { Self.preview($0.displayText) }
             ))
             switch result.status {
             case .submitted, .fallback: return .text(result.answer?.displayText ?? "")
@@ -92,6 +94,11 @@ struct SubCallBroker: Sendable {
         } catch {
             return .failure("rlm_query was cancelled")
         }
+    }
+
+    /// The first 300 characters of a prompt or answer, for the trajectory and the run history.
+    static func preview(_ text: String) -> String {
+        text.count <= 300 ? text : String(text.prefix(300)) + "…"
     }
 
     /// Refuses prompts larger than the sub model's window, telling the code how to split them.
@@ -116,12 +123,13 @@ struct SubCallBroker: Sendable {
             await frame.ledger.record(response)
             await log.append(SubCallRecord(
                 kind: kind, model: model, promptChars: prompt.count, inputTokens: response.usage.inputTokens,
-                outputTokens: response.usage.outputTokens, latencyMS: response.latency.milliseconds
+                outputTokens: response.usage.outputTokens, latencyMS: response.latency.milliseconds,
+                promptPreview: Self.preview(prompt), answerPreview: Self.preview(response.text)
             ))
             return .success(response.text)
         } catch {
             await log.append(SubCallRecord(kind: kind, model: model, promptChars: prompt.count, inputTokens: 0, outputTokens: 0,
-                                           latencyMS: 0, error: error.description))
+                                           latencyMS: 0, error: error.description, promptPreview: Self.preview(prompt)))
             return .failure(SubCallProblem(message: "\(kind) failed: \(error.description)"))
         }
     }
@@ -144,9 +152,11 @@ actor SubCallLog {
 }
 
 extension SubCallRecord {
-    init(kind: String, model: String, promptChars: Int, inputTokens: Int, outputTokens: Int, latencyMS: Double, error: String? = nil) {
+    init(kind: String, model: String, promptChars: Int, inputTokens: Int, outputTokens: Int, latencyMS: Double, error: String? = nil,
+         promptPreview: String? = nil, answerPreview: String? = nil) {
         self.init(kind: kind, model: model, promptChars: promptChars, inputTokens: inputTokens, outputTokens: outputTokens,
-                  latencyMS: latencyMS, error: error, childRunID: nil, childStatus: nil, childIterations: nil)
+                  latencyMS: latencyMS, error: error, childRunID: nil, childStatus: nil, childIterations: nil,
+                  promptPreview: promptPreview, answerPreview: answerPreview)
     }
 }
 

@@ -19,7 +19,8 @@ public final class ServerRuntime: Sendable {
     /// Stands in for "no workspace" in tools that only inspect one.
     let detachedWorkspace: Workspace
 
-    public init(config: RLMConfig, logger: Logger) {
+    /// `recorder` hears every run (the run history); `prices` gives runs their `cost_usd`.
+    public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults) {
         let activity = ServerActivity()
         let startedAt = ContinuousClock.now
         let sandboxes = SandboxProvider(config: config)
@@ -33,7 +34,7 @@ public final class ServerRuntime: Sendable {
         )
         var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
         tools += SandboxTools.all
-        tools += RLMTools(engine: Self.engine(config: config, logger: logger), config: config, activity: activity).all
+        tools += RLMTools(engine: Self.engine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity).all
         if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
         self.config = config
         self.activity = activity
@@ -62,12 +63,17 @@ public final class ServerRuntime: Sendable {
 
 extension ServerRuntime {
     /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
-    public static func engine(config: RLMConfig, logger: Logger) -> RLMEngine {
-        let router = ModelRouter(config: config, logger: logger)
+    public static func engine(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(),
+                              prices: PriceTable = .defaults) -> RLMEngine {
+        // The cost metric prices calls with the same table as the run's money budget.
+        let router = ModelRouter(config: config, logger: logger, pricing: { model in
+            prices.price(of: model).map { ModelPrice(inputPerMillion: $0.input, outputPerMillion: $0.output) }
+        })
         let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
         return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
                          windows: ModelWindows(override: config.subContextTokens, rootOverride: config.rootContextTokens,
-                                               compactionThreshold: config.compactionThreshold))
+                                               compactionThreshold: config.compactionThreshold),
+                         recorder: recorder, prices: prices)
     }
 }
 

@@ -13,7 +13,7 @@ struct RLMMCP: AsyncParsableCommand {
             Run `rlm-mcp status` to see what is in force.
             """,
         version: RLMVersion.current,
-        subcommands: [Serve.self, Run.self, Status.self, Connect.self, Cleanup.self, Deploy.self],
+        subcommands: [Serve.self, Run.self, Runs.self, Status.self, Connect.self, Cleanup.self, Deploy.self],
         defaultSubcommand: Serve.self
     )
 }

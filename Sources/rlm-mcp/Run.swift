@@ -34,6 +34,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Root-model turns before the fallback answer (default RLM_MAX_ITERATIONS).")
     var maxIterations: Int?
 
+    @Option(help: "USD the run may spend on models with a known price (default RLM_MAX_COST_USD, else no limit).")
+    var maxCostUsd: Double?
+
     @Option(help: "The root model's context window in tokens; older iterations are compacted near it (default RLM_ROOT_CONTEXT_TOKENS, else by model name).")
     var rootContextTokens: Int?
 
@@ -42,6 +45,9 @@ struct Run: AsyncParsableCommand {
     func validate() throws {
         if let maxIterations, !(1...200).contains(maxIterations) {
             throw ValidationError("--max-iterations must be between 1 and 200 (got \(maxIterations))")
+        }
+        if let maxCostUsd, !(maxCostUsd > 0 && maxCostUsd.isFinite) {
+            throw ValidationError("--max-cost-usd must be a positive amount in USD such as 0.50 (got \(maxCostUsd))")
         }
         if task.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--task must not be empty") }
     }
@@ -58,13 +64,16 @@ struct Run: AsyncParsableCommand {
         }
         let context = try readContext()
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
-        let engine = ServerRuntime.engine(config: config, logger: logger)
+        let history = try HistorySetup.open(config: config, logger: logger)
+        let engine = ServerRuntime.engine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
         let provider = SandboxProvider(config: config)
         let workspace = Workspace(provider: provider)
         let request = RunRequest(
             task: task, context: context, models: RunModels(root: config.model, sub: config.subtaskModel),
             limits: RunLimits(maxIterations: config.maxIterations, maxDepth: config.maxDepth, maxLLMCalls: config.maxLLMCalls,
-                              maxTotalTokens: config.maxTotalTokens, timeout: .seconds(config.runTimeoutSeconds))
+                              maxTotalTokens: config.maxTotalTokens, timeout: .seconds(config.runTimeoutSeconds),
+                              maxCostUSD: maxCostUsd ?? config.maxCostUSD),
+            origin: RunOrigin(tool: "run")
         )
         // Progress lines are for a person watching; a pipe or a log file gets only the result.
         let showProgress: RLMEngine.Progress = { @Sendable _, _, message in
@@ -77,10 +86,12 @@ struct Run: AsyncParsableCommand {
         } catch {
             await workspace.close()
             await provider.shutdown()
+            await history.close()
             throw error
         }
         await workspace.close()
         await provider.shutdown()
+        await history.close()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -34,7 +34,8 @@ struct Serve: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         MetricsExposition.bootstrap()
-        let runtime = ServerRuntime(config: config, logger: logger)
+        let history = try HistorySetup.open(config: config, logger: logger)
+        let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch config.transport {
@@ -65,8 +66,10 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
         } catch {
             await runtime.shutdown()
+            await history.close()
             throw error
         }
         await runtime.shutdown()
+        await history.close()
     }
 }

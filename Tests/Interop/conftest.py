@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -67,9 +70,14 @@ def anyio_backend():
     return "asyncio"
 
 
+# The run history of every server under test goes here, never into the developer's ~/.local/share.
+DATA_HOME = tempfile.mkdtemp(prefix="rlm-interop-data-")
+atexit.register(shutil.rmtree, DATA_HOME, True)
+
+
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """A minimal environment: nothing from the developer's shell leaks into the server under test."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root")}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"), "XDG_DATA_HOME": DATA_HOME}
     env.update(extra or {})
     return env
 

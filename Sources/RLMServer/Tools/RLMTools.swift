@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LanguageModels
 import MCP
@@ -24,6 +25,7 @@ struct RLMTools: Sendable {
             ("max_llm_calls", .integer(description: "Model calls the run may make, sub-calls included (default \(config.maxLLMCalls))", minimum: 1, maximum: 100_000)),
             ("max_total_tokens", .integer(description: "Tokens the run may use in total (default \(config.maxTotalTokens.map(String.init) ?? "no limit"))", minimum: 1)),
             ("timeout_s", .integer(description: "Wall-clock budget of the run in seconds (default \(config.runTimeoutSeconds))", minimum: 1, maximum: 86_400)),
+            ("max_cost_usd", .number(description: "USD the run may spend on models with a known price (default \(config.maxCostUSD.map { "\($0)" } ?? "no limit"))", minimum: 0)),
             ("include_trajectory", .boolean(description: "Return every step (replies, code, output, sub-calls) in `trajectory`")),
         ]
     }
@@ -36,6 +38,7 @@ struct RLMTools: Sendable {
     private static let usage: Schema = .object(properties: [
         ("models", .object(properties: [], description: "Per model: calls, input_tokens, output_tokens", closed: false)),
         ("total_tokens", .integer(minimum: 0)),
+        ("cost_usd", .nullable(.number(description: "USD, when every model's price is known", minimum: 0))),
     ], required: ["models", "total_tokens"])
 
     private static let status: Schema = .string(description: "submitted: the code called SUBMIT; fallback: out of iterations, best answer from what was seen; budget_exceeded / error: see message",
@@ -73,8 +76,9 @@ struct RLMTools: Sendable {
             usesWorkspace: true,
             longRunning: true
         ) { arguments, context in
-            let request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
+            var request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                          arguments: arguments)
+            request.origin = Self.origin("rlm_execute", context)
             let result = try await trackedRun("rlm_execute") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
@@ -107,6 +111,7 @@ struct RLMTools: Sendable {
             }
             var request = try runRequest(task: arguments.string("question")!, context: runContext, arguments: arguments)
             request.instructions = engine.prompts.analysisInstructions(format: format)
+            request.origin = Self.origin("rlm_analyze", context)
             let result = try await trackedRun("rlm_analyze") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
             return try output(result, arguments: arguments)
         }
@@ -143,7 +148,8 @@ struct RLMTools: Sendable {
             longRunning: true
         ) { arguments, context in
             let base = try runRequest(task: arguments.string("task")!, context: .none, arguments: arguments)
-            let job = CodeTask(specification: base.task, tests: arguments.string("tests"), models: base.models, limits: base.limits)
+            let job = CodeTask(specification: base.task, tests: arguments.string("tests"), models: base.models, limits: base.limits,
+                               origin: Self.origin("rlm_code", context))
             let result = try await trackedRun("rlm_code") { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.value(of: result.run, includeTrajectory: arguments.bool("include_trajectory") == true)
             structured["code"] = result.code.map(Value.string) ?? .null
@@ -188,7 +194,8 @@ struct RLMTools: Sendable {
             let base = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                       arguments: arguments)
             let job = DecomposeTask(task: base.task, context: base.context, maxSubtasks: arguments.int("max_subtasks") ?? 5,
-                                    concurrency: min(config.subConcurrency, 8), models: base.models, limits: base.limits)
+                                    concurrency: min(config.subConcurrency, 8), models: base.models, limits: base.limits,
+                                    origin: Self.origin("rlm_decompose", context))
             let result = try await trackedRun("rlm_decompose") { try await engine.decompose(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = Self.filling(try Self.jsonValue(result), nulls: ["answer", "message"])
             if case let .array(items)? = structured["subtasks"] {
@@ -223,7 +230,8 @@ struct RLMTools: Sendable {
             maxDepth: arguments.int("max_depth") ?? config.maxDepth,
             maxLLMCalls: arguments.int("max_llm_calls") ?? config.maxLLMCalls,
             maxTotalTokens: arguments.int("max_total_tokens") ?? config.maxTotalTokens,
-            timeout: .seconds(arguments.int("timeout_s") ?? config.runTimeoutSeconds)
+            timeout: .seconds(arguments.int("timeout_s") ?? config.runTimeoutSeconds),
+            maxCostUSD: arguments.double("max_cost_usd") ?? config.maxCostUSD
         )
         return RunRequest(task: task, context: context, models: models, limits: limits)
     }
@@ -280,6 +288,12 @@ struct RLMTools: Sendable {
             RLMMetrics.global.run(tool: tool, status: error is CancellationError ? "cancelled" : "error", duration: .now - started, iterations: 0)
             throw error
         }
+    }
+
+    /// The run's origin for the history: the tool and a fingerprint of the workspace handle (never the handle).
+    private static func origin(_ tool: String, _ context: ToolContext) -> RunOrigin {
+        let digest = SHA256.hash(data: Data(context.workspace.handle.utf8))
+        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).map { String(format: "%02x", $0) }.joined())
     }
 
     private func sandboxSource(_ context: ToolContext) -> RLMEngine.SandboxSource {

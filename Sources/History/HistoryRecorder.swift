@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import RLMEngine
+
+/// The engine's `RunRecorder` for the run history: `record` only appends to a queue; one background task writes
+/// whatever has queued up in a single transaction, so a run never waits for the disk and a crash loses at most the
+/// events not yet written (the step in flight).
+public final class HistoryRecorder: RunRecorder, Sendable {
+    public let history: RunHistory
+    private let queue: EventQueue
+    private let wake: AsyncStream<Void>.Continuation
+    private let writer: Task<Void, Never>
+
+    /// `onError` hears a write that failed (worded for a log); the run goes on without it.
+    public init(history: RunHistory, onError: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.history = history
+        let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.wake = wake
+        let queue = EventQueue(), sink = HistorySink(history: history)
+        self.queue = queue
+        writer = Task.detached {
+            for await _ in signals {
+                let (events, waiters) = queue.take()
+                if !events.isEmpty {
+                    for problem in await sink.write(events) { onError("run history: \(problem)") }
+                }
+                for waiter in waiters { waiter.resume() }
+            }
+        }
+    }
+
+    public func record(_ event: RunEvent) {
+        queue.push(event)
+        wake.yield()
+    }
+
+    /// Returns once every event recorded before the call is written.
+    public func flush() async {
+        await withCheckedContinuation { waiter in
+            queue.addWaiter(waiter)
+            wake.yield()
+        }
+    }
+
+    /// Writes what is queued and stops the writer.
+    public func close() async {
+        await flush()
+        wake.finish()
+        await writer.value
+    }
+}
+
+/// The events waiting to be written, and the callers waiting for them to be.
+private final class EventQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [RunEvent] = []
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func push(_ event: RunEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+
+    func addWaiter(_ waiter: CheckedContinuation<Void, Never>) {
+        lock.lock()
+        waiters.append(waiter)
+        lock.unlock()
+    }
+
+    func take() -> ([RunEvent], [CheckedContinuation<Void, Never>]) {
+        lock.lock()
+        defer { events = []; waiters = []; lock.unlock() }
+        return (events, waiters)
+    }
+}

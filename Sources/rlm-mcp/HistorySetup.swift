@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import History
+import Logging
+import RLMConfig
+import RLMEngine
+
+/// What `serve` and `run` need from the history settings: the recorder for the engine and the price table.
+struct HistorySetup {
+    let recorder: HistoryRecorder?
+    let prices: PriceTable
+
+    var runRecorder: any RunRecorder { recorder ?? NoRunRecorder() }
+
+    /// A bad price file stops start-up (the user asked for it); a history that cannot be opened is logged and skipped,
+    /// so a read-only home never keeps the server from serving.
+    static func open(config: RLMConfig, logger: Logger) throws -> HistorySetup {
+        var prices = PriceTable.defaults
+        if let file = config.pricesFile {
+            do {
+                prices = try PriceTable.loading(file: file)
+            } catch {
+                FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        guard config.historyEnabled else { return HistorySetup(recorder: nil, prices: prices) }
+        do {
+            let history = try RunHistory(settings: HistorySettings(config: config))
+            let recorder = HistoryRecorder(history: history) { problem in logger.warning("\(problem)") }
+            return HistorySetup(recorder: recorder, prices: prices)
+        } catch {
+            logger.warning("runs are not recorded: \(error)")
+            return HistorySetup(recorder: nil, prices: prices)
+        }
+    }
+
+    /// Writes what is still queued; called when the process ends normally.
+    func close() async {
+        await recorder?.close()
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import History
+import RLMConfig
+
+/// `rlm-mcp runs`: the recorded runs, from the history database the server and `rlm-mcp run` write.
+struct Runs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, show, export and delete recorded RLM runs.",
+        discussion: """
+            Every RLM run (the rlm_* tools, `rlm-mcp run`, their child runs and subtasks) is recorded as it happens in \
+            history.sqlite under RLM_DATA_DIR (default $XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp). \
+            RLM_HISTORY=off stops recording; RLM_HISTORY_DAYS sets how long runs are kept.
+            """,
+        subcommands: [RunsList.self, RunsShow.self, RunsExport.self, RunsDelete.self]
+    )
+}
+
+extension ConfigOptions {
+    /// The history the configuration names, or a clear message and exit status 2.
+    func openHistory() throws -> RunHistory {
+        let config = try resolve()
+        do {
+            return try RunHistory(settings: HistorySettings(config: config))
+        } catch {
+            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Prints `error` as the command's one-line failure and exits with status 1.
+func failRuns(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+/// JSON the way the runs commands print it: stable key order, readable dates.
+enum RunsJSON {
+    static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static func string(_ value: some Encodable, pretty: Bool = true) throws -> String {
+        String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
+    }
+}
