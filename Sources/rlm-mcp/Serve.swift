@@ -33,6 +33,7 @@ struct Serve: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         let runtime = ServerRuntime(config: config, logger: logger)
+        runtime.warmUp()
 
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch config.transport {

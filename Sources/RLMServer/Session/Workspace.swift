@@ -111,6 +111,12 @@ public actor SandboxProvider {
 
     func sandboxClosed() { live -= 1 }
 
+    /// Gets the local backend ready before the first call needs it: isolation probes (or their saved answer) and a
+    /// spare sandbox with a started worker.
+    public func warmUp() async {
+        if config.sandboxBackend == .local { await local.warmUp() }
+    }
+
     /// The local isolation in force ("not started yet" before the first sandbox).
     var isolation: String {
         get async {
