@@ -48,7 +48,7 @@ binary_path() {
         local static=() libcurl
         libcurl="$(gcc -print-file-name=libcurl.so 2>/dev/null || true)"
         if [ -n "$libcurl" ] && [ "$libcurl" != libcurl.so ]; then static=(--static-swift-stdlib); fi
-        swift build -c release --product rlm-mcp "${static[@]}" --package-path "$root" >&2
+        swift build -c release --product rlm-mcp "${static[@]}" -Xlinker --strip-all --package-path "$root" >&2
     fi
     echo "$binary"
 }

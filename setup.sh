@@ -38,7 +38,8 @@ else
     echo "setup.sh: note: libcurl4-openssl-dev is not installed, so the binary uses the shared Swift runtime: fine on this machine, but \`rlm-mcp deploy\` needs the static build (apt-get install libcurl4-openssl-dev, then run setup.sh again)" >&2
 fi
 echo "==> building the release binary (the first build takes several minutes)"
-swift build -c release --product rlm-mcp "${static[@]}"
+# Symbols stripped at link time (dead code is stripped by default): a smaller binary to ship and map.
+swift build -c release --product rlm-mcp "${static[@]}" -Xlinker --strip-all
 binary="$(swift build -c release --show-bin-path)/rlm-mcp"
 [ -x "$binary" ] || fail "the build finished but $binary is missing"
 

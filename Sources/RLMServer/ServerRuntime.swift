@@ -47,6 +47,13 @@ public final class ServerRuntime: Sendable {
         self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger, workspaces: workspaces)
     }
 
+    /// Starts getting the sandbox backend ready in the background, so the first sandbox or rlm call finds a worker
+    /// waiting; the probes and the worker start run in child processes, off the tasks that answer requests.
+    public func warmUp() {
+        let sandboxes = sandboxes
+        Task(priority: .utility) { await sandboxes.warmUp() }
+    }
+
     /// Stops running tasks, deletes every workspace and what is left of the local sandboxes' directories.
     public func shutdown() async {
         await tasks.cancelAll()

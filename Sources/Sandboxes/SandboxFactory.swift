@@ -7,4 +7,11 @@ public protocol SandboxFactory: Sendable {
     var isolationSummary: String { get async }
     /// Removes what this factory's sandboxes left behind; called once, at shutdown.
     func shutdown() async
+    /// Gets ready before the first call needs a sandbox (e.g. a started spare worker); called once, at launch.
+    func warmUp() async
+}
+
+extension SandboxFactory {
+    /// Most backends have nothing to prepare.
+    public func warmUp() async {}
 }

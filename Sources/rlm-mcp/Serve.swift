@@ -36,6 +36,7 @@ struct Serve: AsyncParsableCommand {
         MetricsExposition.bootstrap()
         let history = try HistorySetup.open(config: config, logger: logger)
         let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
+        runtime.warmUp()
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch config.transport {

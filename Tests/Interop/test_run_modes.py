@@ -111,8 +111,8 @@ def test_setup_stops_with_a_clear_message_when_a_tool_is_missing_or_old(tmp_path
 
 
 @pytest.mark.parametrize("libcurl, build", [
-    ("/usr/lib/x86_64-linux-gnu/libcurl.so", "build -c release --product rlm-mcp --static-swift-stdlib"),
-    ("libcurl.so", "build -c release --product rlm-mcp"),  # no libcurl development files: the shared Swift runtime
+    ("/usr/lib/x86_64-linux-gnu/libcurl.so", "build -c release --product rlm-mcp --static-swift-stdlib -Xlinker --strip-all"),
+    ("libcurl.so", "build -c release --product rlm-mcp -Xlinker --strip-all"),  # no libcurl development files: the shared Swift runtime
 ])
 def test_setup_builds_the_release_binary_creates_env_local_once_and_prints_next_steps(tmp_path, libcurl, build):
     # A stand-in swift records how it is called and produces the binary where `--show-bin-path` says; the real

@@ -54,7 +54,31 @@ class StdioClient:
 
 
 def tree_rss_mb(pid: int) -> float:
-    """RSS of `pid` and all its descendants."""
+    """RSS of `pid` and all its descendants (pages they share are counted once per process)."""
+    return sum(status_kb(p, "VmRSS:") for p in tree_pids(pid)) / 1024
+
+
+def tree_pss_mb(pid: int) -> float:
+    """PSS of `pid` and all its descendants: shared pages split between the processes that map them."""
+    return sum(rollup_kb(p, "Pss:") for p in tree_pids(pid)) / 1024
+
+
+def status_kb(pid: int, field: str) -> int:
+    try:
+        return int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(field)))
+    except (OSError, StopIteration):
+        return 0
+
+
+def rollup_kb(pid: int, field: str) -> int:
+    try:
+        return int(next(line.split()[1] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines() if line.startswith(field)))
+    except (OSError, StopIteration):
+        return 0
+
+
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -64,16 +88,12 @@ def tree_rss_mb(pid: int) -> float:
                 children.setdefault(parent, []).append(int(entry))
             except (OSError, IndexError, ValueError):
                 pass
-    total, stack = 0, [pid]
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-        except (OSError, StopIteration):
-            pass
+        found.append(current)
         stack.extend(children.get(current, []))
-    return total / 1024
+    return found
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -99,7 +119,7 @@ def main() -> None:
         client = StdioClient(args.binary, cwd)
         client.tool("sandbox_exec_stateful", code="pass")  # starts the sandbox, the REPL and a spare worker
         time.sleep(1.0)
-        rss = tree_rss_mb(client.process.pid)
+        rss, pss = tree_rss_mb(client.process.pid), tree_pss_mb(client.process.pid)
         stateful = timed(lambda: client.tool("sandbox_exec_stateful", code="print(1)"), args.calls)
         fresh = timed(lambda: (client.tool("sandbox_exec", code="print(1)"), time.sleep(0.15)), 30)
         fresh = [sample - 150 for sample in fresh]
@@ -117,7 +137,7 @@ def main() -> None:
     print(line("sandbox_exec print(1), fresh worker from the spare", fresh))
     print(line("sandbox_exec print(1), back to back (spare not ready)", cold))
     print(line("6 MB text: sandbox_upload + load into a variable", upload))
-    print(f"{'RSS: server + REPL worker + spare worker (whole tree)':<52} {rss:9.1f} MB")
+    print(f"{'server + REPL worker + spare workers (whole tree)':<52} PSS {pss:6.1f} MB   RSS {rss:6.1f} MB")
 
 
 if __name__ == "__main__":

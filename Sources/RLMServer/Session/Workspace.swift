@@ -75,6 +75,12 @@ public actor SandboxProvider {
 
     func sandboxClosed() { live -= 1 }
 
+    /// Gets the backend ready before the first call needs it (locally: isolation probes, or their saved answer, and
+    /// a spare sandbox with a started worker).
+    public func warmUp() async {
+        await factory.warmUp()
+    }
+
     /// The isolation in force ("not detected yet" before the first local sandbox).
     var isolation: String {
         get async { await factory.isolationSummary }

@@ -7,7 +7,7 @@ import Musl
 #endif
 
 /// How local workers are fenced off from the host, strongest first.
-public enum IsolationLevel: String, Sendable, CaseIterable {
+public enum IsolationLevel: String, Sendable, CaseIterable, Codable {
     /// bubblewrap: private filesystem view (read-only system dirs, private work dir and /tmp), no network, own PID space.
     case bubblewrap
     /// Linux namespaces via `unshare`: no network, own PID space; the host filesystem stays visible (read-only to the
@@ -81,9 +81,7 @@ public struct IsolationPlan: Sendable {
 
     /// Tries `preferred` (or every level, strongest first) by running `python -c pass` under it.
     public static func detect(preferred: IsolationLevel?, allowUnsafe: Bool, python: PythonInstallation, probeDir: String) throws(SandboxError) -> IsolationPlan {
-        // As root, workers run as an unprivileged uid of their own: file permissions then protect the host, and the
-        // process limit counts only that sandbox's processes.
-        let dropTo: UInt32? = geteuid() == 0 ? probeUID : nil
+        let dropTo = dropsPrivileges ? probeUID : nil
         let candidates: [IsolationLevel] = preferred.map { [$0] } ?? [.bubblewrap, .unshare]
         var failures: [String] = []
         for level in candidates {
@@ -114,6 +112,15 @@ public struct IsolationPlan: Sendable {
         throw .isolationUnavailable(
             "no sandbox isolation works on this machine (\(failures.joined(separator: "; "))). Install bubblewrap "
                 + "(apt-get install bubblewrap), or accept running LLM-written code unisolated with RLM_SANDBOX_UNSAFE=1 / --unsafe-local")
+    }
+
+    /// As root, workers run as an unprivileged uid of their own: file permissions then protect the host, and the
+    /// process limit counts only that sandbox's processes.
+    static var dropsPrivileges: Bool { geteuid() == 0 }
+
+    /// The plan a probe found for `level` (used for an answer saved by an earlier start).
+    static func known(level: IsolationLevel, python: PythonInstallation) -> IsolationPlan {
+        IsolationPlan(level: level, python: python, unprivilegedID: dropsPrivileges && level != .none ? probeUID : nil)
     }
 
     /// The uid the detection probe runs as (nobody); real sandboxes get ids of their own.
@@ -150,31 +157,45 @@ public struct IsolationPlan: Sendable {
 }
 
 /// The Python interpreter that runs workers, and the directories it needs to see.
-public struct PythonInstallation: Sendable, Equatable {
+public struct PythonInstallation: Sendable, Equatable, Codable {
     public let executable: String
     public let version: String
     /// Installation prefixes to bind read-only into the sandbox.
     public let prefixes: [String]
+    /// Where installed packages live (`site.getsitepackages()`), passed to workers so they need not import `site`.
+    public let sitePackages: [String]
 
     /// Resolves `RLM_PYTHON` (or the first `python3` on PATH) and asks it where it lives; needs Python 3.10+.
     public static func locate(configured: String?, path: String) throws(SandboxError) -> PythonInstallation {
+        try inspect(try find(configured: configured, path: path))
+    }
+
+    /// The interpreter file `RLM_PYTHON` names, or the first `python3` on PATH (not run yet).
+    static func find(configured: String?, path: String) throws(SandboxError) -> String {
         let name = configured ?? "python3"
         let candidates = name.contains("/") ? [name] : path.split(separator: ":").map { "\($0)/\(name)" }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw .isolationUnavailable("cannot find \(name)\(configured == nil ? " on PATH" : ""); install Python 3.10+ or set RLM_PYTHON to its path")
         }
-        let script = "import json,sys; print(json.dumps([sys.executable, '%d.%d.%d' % sys.version_info[:3], sys.version_info >= (3, 10), sorted({sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix})]))"
+        return found
+    }
+
+    /// Runs the interpreter at `found` once to learn its real executable, version and directories.
+    static func inspect(_ found: String) throws(SandboxError) -> PythonInstallation {
+        let script = "import json,site,sys; print(json.dumps([sys.executable, '%d.%d.%d' % sys.version_info[:3], sys.version_info >= (3, 10), sorted({sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix}), site.getsitepackages()]))"
         guard let output = try? runCapturing([found, "-I", "-c", script]),
               let info = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [Any],
-              info.count == 4, let executable = info[0] as? String, let version = info[1] as? String,
-              let supported = info[2] as? Bool, let prefixes = info[3] as? [String]
+              info.count == 5, let executable = info[0] as? String, let version = info[1] as? String,
+              let supported = info[2] as? Bool, let prefixes = info[3] as? [String], let sitePackages = info[4] as? [String]
         else {
             throw .isolationUnavailable("\(found) did not run as Python; set RLM_PYTHON to a Python 3.10+ interpreter")
         }
         guard supported else { throw .isolationUnavailable("\(found) is Python \(version); workers need 3.10 or newer (set RLM_PYTHON)") }
         // Resolve symlinks so the bind mounts cover the real files.
         let realExecutable = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
-        return PythonInstallation(executable: realExecutable, version: version, prefixes: prefixes.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        return PythonInstallation(executable: realExecutable, version: version,
+                                  prefixes: prefixes.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
+                                  sitePackages: sitePackages)
     }
 
     private static func runCapturing(_ argv: [String]) throws -> String {

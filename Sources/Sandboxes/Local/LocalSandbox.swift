@@ -67,6 +67,12 @@ public actor LocalSandbox: Sandbox {
         try await workers.execute(request)
     }
 
+    /// Starts the worker the first call will use and waits until it is ready; false when it could not start.
+    @discardableResult
+    func startWorker() async -> Bool {
+        await workers.warm()
+    }
+
     public func resetNamespace(_ name: String) async {
         await workers.reset(name)
     }
@@ -162,6 +168,10 @@ struct LocalWorkerLauncher: Sendable {
             "--memory-mb", String(limits.memoryMB), "--cpu-s", String(limits.cpuSeconds),
             "--fsize-mb", String(limits.fileSizeMB), "--nofile", String(limits.openFiles),
             "--nproc", String(processLimit()),
+            // Known from the probe, so the worker need not import `site` to find installed packages.
+            "--site-dirs", plan.python.sitePackages.joined(separator: ":"),
+            // bubblewrap already kills the sandbox with the server; elsewhere the worker asks the kernel itself.
+            "--die-with-parent", plan.level == .bubblewrap ? "0" : "1",
         ]
         return try await WorkerChannel.start(
             argv: plan.command(program, workDir: workDir, workerScript: workerScript, cwd: visibleDir),

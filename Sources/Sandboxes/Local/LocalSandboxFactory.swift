@@ -6,8 +6,9 @@ import Glibc
 import Musl
 #endif
 
-/// Creates local sandboxes: finds Python and the strongest isolation once, then hands every sandbox a work dir
-/// (and, when the server runs as root, a uid) of its own.
+/// Creates local sandboxes: finds Python and the strongest isolation once (or reads what an earlier start found),
+/// then hands every sandbox a work dir (and, when the server runs as root, a uid) of its own. A server keeps one spare
+/// sandbox with a started worker, so a call that needs a new sandbox finds one ready.
 public actor LocalSandboxFactory {
     public struct Settings: Sendable {
         public var python: String?
@@ -30,23 +31,68 @@ public actor LocalSandboxFactory {
     /// Shared by every sandbox this factory makes.
     public nonisolated let quota: WorkerQuota?
     private let searchPath: String
+    private let cache: ProbeCache?
     private var plan: Result<IsolationPlan, SandboxError>?
+    private var planning: Task<ResolvedPlan, Never>?
     private var root: WorkRoot?
     /// The worker script copied into the root, readable by sandbox uids wherever the binary is installed.
     private var workerCopy: String?
     private var created = 0
+    /// Set by `warmUp`: keep a spare sandbox with a started worker from then on.
+    private var keepsSpare = false
+    private var spare: LocalSandbox?
+    private var warming: Task<Void, Never>?
 
-    public init(settings: Settings, searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") {
+    /// `cacheFile`: where probe answers are kept between starts (nil: probe every time).
+    public init(settings: Settings, searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                cacheFile: String? = LocalSandboxFactory.defaultCacheFile) {
         self.settings = settings
         quota = settings.maxWorkers.map(WorkerQuota.init(capacity:))
         self.searchPath = searchPath
+        cache = cacheFile.map(ProbeCache.init(path:))
     }
 
-    /// The isolation in force, once the first sandbox was made (nil before).
+    /// `$XDG_CACHE_HOME/rlm-mcp/probes.json`, else `~/.cache/rlm-mcp/probes.json`.
+    public static var defaultCacheFile: String? { ProbeCache.defaultLocation()?.path }
+
+    /// The isolation in force, once it was detected (nil before).
     public var isolation: IsolationLevel? { try? plan?.get().level }
 
-    public func makeSandbox() throws(SandboxError) -> LocalSandbox {
-        let plan = try resolvePlan().get()
+    /// Detects the isolation (or reads the saved answer) and starts a spare sandbox's worker; returns when that
+    /// worker is ready or failed. From then on a spare is kept after every hand-over. Failures are left for the first
+    /// `makeSandbox` to report.
+    public func warmUp() async {
+        keepsSpare = true
+        if warming == nil { warming = Task { await self.prepareSpare(verify: true) } }
+        await warming?.value
+    }
+
+    public func makeSandbox() async throws(SandboxError) -> LocalSandbox {
+        // The start-up warm-up may still be checking the saved probe answer; its worker is the one this call needs.
+        if let warming { await warming.value }
+        if let sandbox = spare {
+            spare = nil
+            replenish()
+            return sandbox
+        }
+        let sandbox = try await newSandbox()
+        replenish()
+        return sandbox
+    }
+
+    /// Deletes the directory that holds every sandbox of this process, and the spare sandbox with its worker.
+    public func removeWorkRoot() async {
+        keepsSpare = false
+        warming?.cancel()
+        if let spare { await spare.shutdown() }
+        spare = nil
+        root?.remove()
+        root = nil
+        workerCopy = nil
+    }
+
+    private func newSandbox() async throws(SandboxError) -> LocalSandbox {
+        let plan = try await resolvePlan().plan.get()
         let root = try workRoot()
         created += 1
         let uid: UInt32? = plan.unprivilegedID == nil ? nil : Self.firstSandboxUID + UInt32(created % 1_000_000)
@@ -54,42 +100,100 @@ public actor LocalSandboxFactory {
                                 workerScript: try workerScriptCopy(in: root), uid: uid, quota: quota)
     }
 
-    /// Deletes the directory that holds every sandbox of this process.
-    public func removeWorkRoot() {
-        root?.remove()
-        root = nil
-        workerCopy = nil
-    }
-
-    /// A dropped uid must read the worker script, and the binary's resources may sit under a folder it cannot
-    /// traverse (a checkout in a mode-700 home or temp folder): hand it a copy in the root it can traverse.
-    private func workerScriptCopy(in root: String) throws(SandboxError) -> String {
-        if let workerCopy { return workerCopy }
-        let copy = root + "/rlm_worker.py"
-        guard let script = FileManager.default.contents(atPath: try Self.workerScript()),
-              FileManager.default.createFile(atPath: copy, contents: script, attributes: [.posixPermissions: 0o644])
-        else { throw .workerFailed("could not copy the worker script into \(root)") }
-        workerCopy = copy
-        return copy
-    }
-
-    private func resolvePlan() throws(SandboxError) -> Result<IsolationPlan, SandboxError> {
-        if let plan { return plan }
-        let resolved: Result<IsolationPlan, SandboxError>
-        do {
-            let python = try PythonInstallation.locate(configured: settings.python, path: searchPath)
-            let probe = try workRoot() + "/probe"
-            mkdir(probe, 0o755)
-            defer { rmdir(probe) }
-            resolved = .success(try IsolationPlan.detect(preferred: settings.isolation, allowUnsafe: settings.allowUnsafe, python: python, probeDir: probe))
-        } catch {
-            resolved = .failure(error)
+    /// Makes the spare sandbox and starts its worker. With `verify`, waits for the worker: when it cannot start under
+    /// a saved probe answer, that answer no longer holds (the machine changed in a way the key does not see), so it
+    /// is deleted and the probes run afresh.
+    private func prepareSpare(verify: Bool) async {
+        guard keepsSpare, spare == nil, let sandbox = try? await newSandbox() else { return }
+        // The work root may have been removed (shutdown) while the sandbox was being made.
+        guard keepsSpare, spare == nil else { return await sandbox.shutdown() }
+        spare = sandbox
+        guard verify else {
+            await sandbox.startWorker()
+            return
         }
-        plan = resolved
+        guard !(await sandbox.startWorker()), await resolvePlan().fromCache, !Task.isCancelled else { return }
+        cache?.remove()
+        plan = nil
+        planning = nil
+        if spare === sandbox { spare = nil }
+        await sandbox.shutdown()
+        guard keepsSpare, spare == nil, let fresh = try? await newSandbox() else { return }
+        guard keepsSpare, spare == nil else { return await fresh.shutdown() }
+        spare = fresh
+        await fresh.startWorker()
+    }
+
+    private func replenish() {
+        guard keepsSpare else { return }
+        Task { await self.prepareSpare(verify: false) }
+    }
+
+    private struct ResolvedPlan: Sendable {
+        var plan: Result<IsolationPlan, SandboxError>
+        var fromCache: Bool
+    }
+
+    /// The isolation plan, found once per process; the probes run on a thread of their own (they wait on child
+    /// processes), never on the tasks that answer protocol requests.
+    private func resolvePlan() async -> ResolvedPlan {
+        let task: Task<ResolvedPlan, Never>
+        if let planning {
+            task = planning
+        } else {
+            let settings = settings, searchPath = searchPath, cache = cache
+            let probeDir: Result<String, SandboxError>
+            do { probeDir = .success(try workRoot() + "/probe") } catch { probeDir = .failure(error) }
+            task = Task {
+                await Self.onThread { Self.probe(settings: settings, searchPath: searchPath, probeDir: probeDir, cache: cache) }
+            }
+            planning = task
+        }
+        let resolved = await task.value
+        plan = resolved.plan
         return resolved
     }
 
-    /// The root of this process's sandboxes, made on first use; roots that killed servers left behind are deleted then.
+    /// Finds the interpreter and the strongest working isolation, or takes an earlier start's answer for the same key.
+    private static func probe(settings: Settings, searchPath: String, probeDir: Result<String, SandboxError>, cache: ProbeCache?) -> ResolvedPlan {
+        do {
+            let (found, key) = try probeKey(settings: settings, searchPath: searchPath)
+            if let entry = cache?.load(for: key) {
+                return ResolvedPlan(plan: .success(.known(level: entry.level, python: entry.python)), fromCache: true)
+            }
+            let python = try PythonInstallation.inspect(found)
+            let directory = try probeDir.get()
+            mkdir(directory, 0o755)
+            defer { rmdir(directory) }
+            let plan = try IsolationPlan.detect(preferred: settings.isolation, allowUnsafe: settings.allowUnsafe, python: python, probeDir: directory)
+            // A fall-back to no isolation is not remembered: the next start tries the real thing again.
+            if plan.level != .none || settings.isolation == IsolationLevel.none, let stamp = ProbeCache.FileStamp.of(python.executable) {
+                cache?.save(.init(key: key, python: python, executableStamp: stamp, level: plan.level))
+            }
+            return ResolvedPlan(plan: .success(plan), fromCache: false)
+        } catch {
+            return ResolvedPlan(plan: .failure(error), fromCache: false)
+        }
+    }
+
+    /// The interpreter the settings name and the key its saved probe answer is filed under.
+    static func probeKey(settings: Settings, searchPath: String) throws(SandboxError) -> (interpreter: String, key: ProbeCache.Key) {
+        let found = try PythonInstallation.find(configured: settings.python, path: searchPath)
+        let bwrap = IsolationPlan.Tools.bwrap
+        return (found, ProbeCache.Key(interpreter: found, interpreterStamp: .of(found), bubblewrap: bwrap, bubblewrapStamp: .of(bwrap),
+                                      euid: geteuid(), preferred: settings.isolation?.rawValue, allowUnsafe: settings.allowUnsafe))
+    }
+
+    /// Runs blocking work on a thread of its own and resumes with its result.
+    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.start()
+        }
+    }
+
+    /// The root of this process's sandboxes, made on first use; roots and cgroups that killed servers left behind are
+    /// deleted then.
     private func workRoot() throws(SandboxError) -> String {
         if let root { return root.path }
         WorkRoot.removeAbandoned()
@@ -99,18 +203,21 @@ public actor LocalSandboxFactory {
         return made.path
     }
 
+    /// A dropped uid must read the worker script, and the binary's resources may sit under a folder it cannot
+    /// traverse (a checkout in a mode-700 home or temp folder): hand it a copy in the root it can traverse.
+    private func workerScriptCopy(in root: String) throws(SandboxError) -> String {
+        if let workerCopy { return workerCopy }
+        let copy = root + "/rlm_worker.py"
+        guard FileManager.default.createFile(atPath: copy, contents: try WorkerScript.contents(), attributes: [.posixPermissions: 0o644])
+        else { throw .workerFailed("could not copy the worker script into \(root)") }
+        workerCopy = copy
+        return copy
+    }
+
     /// Sandbox uids start far above ordinary accounts so they never match a real user's files.
     static let firstSandboxUID: UInt32 = 3_000_000
 
     static func randomSuffix() -> String {
         String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    }
-
-    /// The worker script shipped in this module's resources.
-    public static func workerScript() throws(SandboxError) -> String {
-        guard let path = Bundle.module.path(forResource: "rlm_worker", ofType: "py") else {
-            throw .workerFailed("rlm_worker.py is missing next to the rlm-mcp binary (its resource bundle was not installed with it)")
-        }
-        return path
     }
 }

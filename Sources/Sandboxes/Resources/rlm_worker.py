@@ -339,17 +339,25 @@ def capture_os_output() -> int | None:
 
 
 class Options:
-    """Command-line options: `--name value` pairs with integer values except --workdir (argparse costs ~1 MB)."""
+    """Command-line options: `--name value` pairs with integer values except the paths (argparse costs ~1 MB).
+
+    --site-dirs: the interpreter's site-packages directories, colon-separated, as the host's probe found them (the
+    worker then skips importing `site`); --die-with-parent 0: the launcher (bubblewrap) already kills the worker with
+    the host, so the worker need not load ctypes to ask the kernel itself."""
+
+    TEXT = ("workdir", "site_dirs")
 
     def __init__(self, argv: list[str]) -> None:
         self.in_fd, self.out_fd, self.workdir = 3, 4, os.getcwd()
         self.cpu_s = self.memory_mb = self.fsize_mb = self.nofile = self.nproc = 0
+        self.site_dirs: str | None = None
+        self.die_with_parent = 1
         pairs = dict(zip(argv[0::2], argv[1::2]))
         for flag, value in pairs.items():
             name = flag.lstrip("-").replace("-", "_")
             if not flag.startswith("--") or not hasattr(self, name):
                 raise SystemExit(f"rlm_worker.py: unknown option {flag}")
-            setattr(self, name, value if name == "workdir" else int(value))
+            setattr(self, name, value if name in self.TEXT else int(value))
 
 
 def take_stdio(args) -> None:
@@ -371,13 +379,18 @@ def main() -> int:
     args = Options(sys.argv[1:])
     take_stdio(args)
     # Started with -S for a lean interpreter: make installed packages importable without running .pth hooks.
-    import site
+    if args.site_dirs is None:
+        import site
 
-    for directory in site.getsitepackages():
+        site_dirs = site.getsitepackages()
+    else:
+        site_dirs = [directory for directory in args.site_dirs.split(":") if directory]
+    for directory in site_dirs:
         if directory not in sys.path and os.path.isdir(directory):
             sys.path.append(directory)
 
-    die_with_parent()
+    if args.die_with_parent:
+        die_with_parent()
     channel = Channel(args.in_fd, args.out_fd)
     os.chdir(args.workdir)
     apply_limits(args)

@@ -73,6 +73,15 @@ package actor WorkerPool {
         return worker
     }
 
+    /// Starts the warm spare before any call (a sandbox made ahead of need) and waits for it; false when it could not
+    /// start (the first call then starts one itself and reports why).
+    @discardableResult
+    package func warm() async -> Bool {
+        prepareSpare()
+        guard let spare, let worker = try? await spare.task.value else { return false }
+        return await worker.isAlive
+    }
+
     /// Forgets a namespace's variables by stopping its worker.
     package func reset(_ name: String) async {
         await named.removeValue(forKey: name)?.worker.terminate()
