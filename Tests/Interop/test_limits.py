@@ -49,6 +49,8 @@ async def test_many_named_namespaces_stay_within_the_workspace_and_server_caps(t
                 assert out["stdout"] == f"{i}\n"
                 peak = max(peak, live_workers(tmp_path) - baseline)
             status = (await client.call_tool("rlm_status", {})).structured_content["sandbox"]
+    # rlm_status says whether a cgroup holds the sandbox (and its limits), or why none does.
+    assert status["cgroup"] and ("MB" in status["cgroup"] or status["cgroup"].startswith("none"))
     assert len(status["namespaces"]) <= 2, status["namespaces"]
     assert status["workers"] <= 4
     assert peak <= 4, f"{peak} workers were alive at once"

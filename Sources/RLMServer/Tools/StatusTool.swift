@@ -23,6 +23,8 @@ enum StatusTool {
             let live_sandboxes: Int
             var sandbox_id: String? = nil
             var region: String? = nil
+            /// Local: the cgroup that holds the sandbox's processes, or why there is none.
+            var cgroup: String? = nil
         }
         let version: String
         let protocol_versions: ProtocolVersions
@@ -58,6 +60,7 @@ enum StatusTool {
             ("live_sandboxes", .integer(description: "Sandboxes open across all sessions", minimum: 0)),
             ("sandbox_id", .nullable(.string(description: "Daytona: the workspace's sandbox id, once created"))),
             ("region", .nullable(.string(description: "Daytona: the sandbox's region (target)"))),
+            ("cgroup", .nullable(.string(description: "Local: the cgroup holding the sandbox's processes and /tmp, or why there is none"))),
         ], required: ["backend", "state", "isolation", "namespaces", "workers", "live_sandboxes"])),
         ("activity", .object(properties: [
             ("calls_in_flight", .integer(minimum: 0)),
@@ -98,7 +101,8 @@ enum StatusTool {
                 workers: sandbox?.workers ?? 0,
                 live_sandboxes: live,
                 sandbox_id: sandbox?.details["sandbox_id"],
-                region: sandbox?.details["region"]
+                region: sandbox?.details["region"],
+                cgroup: sandbox?.details["cgroup"]
             )
             let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
                                           workspacesOpen: await workspaces.count)
@@ -158,6 +162,7 @@ extension StatusTool.Report {
                 "backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation),
                 "namespaces": .array(sandbox.namespaces.map(Value.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
                 "sandbox_id": sandbox.sandbox_id.map(Value.string) ?? .null, "region": sandbox.region.map(Value.string) ?? .null,
+                "cgroup": sandbox.cgroup.map(Value.string) ?? .null,
             ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),
