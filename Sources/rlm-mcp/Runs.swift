@@ -27,6 +27,16 @@ extension ConfigOptions {
             throw ExitCode(2)
         }
     }
+
+    /// One recorded run, or its failure printed and exit status 1 (an unknown id, say).
+    func recordedRun(_ runID: String) throws -> RunDetail {
+        let history = try openHistory()
+        do {
+            return try history.detail(runID)
+        } catch {
+            throw failRuns(error)
+        }
+    }
 }
 
 /// Prints `error` as the command's one-line failure and exits with status 1.

@@ -25,13 +25,7 @@ struct RunsExport: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let history = try options.openHistory()
-        let run: RunDetail
-        do {
-            run = try history.detail(runID)
-        } catch {
-            throw failRuns(error)
-        }
+        let run = try options.recordedRun(runID)
         switch format {
         case .json: print(try RunsJSON.string(run))
         case .jsonl: for event in RunEvents.lines(run) { print(try RunsJSON.string(event, pretty: false)) }

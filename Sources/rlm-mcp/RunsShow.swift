@@ -16,13 +16,7 @@ struct RunsShow: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let history = try options.openHistory()
-        let run: RunDetail
-        do {
-            run = try history.detail(runID)
-        } catch {
-            throw failRuns(error)
-        }
+        let run = try options.recordedRun(runID)
         print(json ? try RunsJSON.string(run) : TrajectoryText.render(run))
     }
 }
