@@ -76,9 +76,9 @@ let package = Package(
         // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
         .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
                 // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.
-        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "LanguageModels", "Sandboxes"]),
-        .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry"], resources: [.copy("Resources/rlm_worker.py")]),
+        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", "RLMCommon", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "RLMCommon", "LanguageModels", "Sandboxes"]),
+        .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry", "RLMCommon"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
             name: "Daytona",
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes", "FakeServices"]),
-        .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "Sandboxes", "LanguageModels"]),
+        .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "RLMCommon", "Sandboxes", "LanguageModels"]),
         .target(name: "FakeServices", path: "Tests/FakeServices"),
         .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),

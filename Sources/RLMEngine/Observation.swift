@@ -1,3 +1,4 @@
+import RLMCommon
 import Sandboxes
 
 /// How the output of a reply's code blocks is shown to the root model.

@@ -1,3 +1,4 @@
+import RLMCommon
 import Foundation
 
 /// Where the engine reports each run as it happens, for the run history. `record` must return at once: an

@@ -1,3 +1,4 @@
+import RLMCommon
 import Foundation
 
 /// How a run ended.

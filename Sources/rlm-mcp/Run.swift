@@ -1,3 +1,4 @@
+import RLMCommon
 import ArgumentParser
 import Foundation
 import LanguageModels

@@ -1,3 +1,4 @@
+import RLMCommon
 import Foundation
 import Testing
 @testable import RLMEngine

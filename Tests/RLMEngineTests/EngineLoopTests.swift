@@ -1,3 +1,4 @@
+import RLMCommon
 import Foundation
 @testable import LanguageModels
 @testable import Sandboxes

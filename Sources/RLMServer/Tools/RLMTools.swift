@@ -1,3 +1,4 @@
+import RLMCommon
 import Crypto
 import Foundation
 import LanguageModels

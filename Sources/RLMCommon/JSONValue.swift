@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON value as the sandbox produced it (a `SUBMIT` field, an answer), kept exact through encoding.
+/// A JSON value (a tool argument, a `SUBMIT` field, an answer), kept exact through encoding: the one JSON type every module shares.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
