@@ -66,7 +66,10 @@ let package = Package(
         .target(
             name: "RLMEngine",
             dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon", "Telemetry"],
-            resources: [.copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md")]
+            resources: [
+                .copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md"),
+                .copy("Resources/rlm_code_harness.py"),
+            ]
         ),
         .target(name: "RLMConfig"),
         .target(name: "RLMCommon"),
@@ -117,7 +120,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
-        .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes", "FakeServices"]),
+        .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes", "RLMCommon", "FakeServices"]),
         .testTarget(name: "RLMEngineTests", dependencies: ["RLMEngine", "RLMCommon", "Sandboxes", "LanguageModels"]),
         .target(name: "FakeServices", path: "Tests/FakeServices"),
         .testTarget(name: "DaytonaTests", dependencies: ["Daytona", "Sandboxes", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),

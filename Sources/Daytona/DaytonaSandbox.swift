@@ -149,7 +149,7 @@ public actor DaytonaSandbox: Sandbox {
     public func execute(_ request: ExecRequest) async throws -> ExecResult {
         do {
             return try await executeOnce(request)
-        } catch let SandboxError.workerFailed(message) where message.contains(DaytonaWorkerTransport.goneBeforeFirstFrame) {
+        } catch SandboxError.workerLost(.goneBeforeFirstFrame) {
             // A worker (often the warm spare) died between its ready frame and our code: the code never ran, so it
             // is safe to run it on a new worker once.
             client.logger.notice("worker was gone before the code reached it; starting another", metadata: ["sandbox": "\(remoteInfo?.id ?? "?")"])
@@ -355,7 +355,9 @@ public actor DaytonaSandbox: Sandbox {
 
 extension SandboxError {
     var isWorkerFailure: Bool {
-        if case .workerFailed = self { return true }
-        return false
+        switch self {
+        case .workerFailed, .workerLost: true
+        default: false
+        }
     }
 }

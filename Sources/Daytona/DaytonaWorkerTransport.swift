@@ -12,10 +12,6 @@ final class DaytonaWorkerTransport: WorkerTransport {
         var tasks: [Task<Void, Never>] = []
     }
 
-    /// Part of the exit description when the worker was gone before it received a single frame: code sent to it
-    /// never ran, so the caller may safely send it to a new worker.
-    static let goneBeforeFirstFrame = "the worker was gone before it received any code"
-
     let client: DaytonaClient
     let toolbox: String
     let session: String
@@ -72,12 +68,12 @@ final class DaytonaWorkerTransport: WorkerTransport {
                         return !refused
                     }
                     if first {
-                        self?.finish(error.description)
+                        self?.finish(WorkerExit(.stoppedByHost, error.description))
                         self?.kill()
                     }
                 }
             }
-            self?.finish(ended)
+            self?.finish(WorkerExit(.exited, ended))
             self?.kill()  // deletes the session the worker ran in
         }
         let writer = Task { [weak self, client, toolbox, session, command] in
@@ -86,8 +82,9 @@ final class DaytonaWorkerTransport: WorkerTransport {
                     try await client.sendInput(toolbox: toolbox, session: session, command: command, data: String(decoding: line, as: UTF8.self))
                     self?.state.withLockedValue { $0.delivered += 1 }
                 } catch {
+                    // Code sent to a worker that never received a frame never ran: the caller may send it elsewhere.
                     let first = self?.state.withLockedValue { $0.delivered == 0 } ?? false
-                    self?.finish((first ? Self.goneBeforeFirstFrame + "; " : "") + "a frame could not be delivered: \(error)")
+                    self?.finish(WorkerExit(first ? .neverReceivedAFrame : .exited, "a frame could not be delivered: \(error)"))
                     self?.kill()
                     return
                 }
@@ -105,7 +102,7 @@ final class DaytonaWorkerTransport: WorkerTransport {
             defer { state.tasks = [] }
             return state.tasks
         }
-        finish("stopped by the host")
+        finish(WorkerExit(.stoppedByHost, "stopped by the host"))
         guard !tasks.isEmpty else { return }
         tasks.forEach { $0.cancel() }
         outgoing.finish()
@@ -114,13 +111,13 @@ final class DaytonaWorkerTransport: WorkerTransport {
     }
 
     /// Ends the frame stream once, with the reason the worker is gone.
-    private func finish(_ description: String) {
+    private func finish(_ exit: WorkerExit) {
         let first = state.withLockedValue { state -> Bool in
             defer { state.finished = true }
             return !state.finished
         }
         guard first else { return }
-        frames.yield(.exited(description))
+        frames.yield(.exited(exit))
         frames.finish()
     }
 }

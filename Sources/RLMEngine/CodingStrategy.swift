@@ -86,7 +86,7 @@ enum TestHarness {
         var variables: [String: JSONValue] = ["_rlm_solution": .string(code)]
         if let tests { variables["_rlm_tests"] = .string(tests) }
         let result = try await sandbox.execute(ExecRequest(
-            code: script, namespace: .fresh, variablesJSON: try JSONEncoder().encode(variables), timeout: timeout, maxOutputChars: 8000
+            code: script, namespace: .fresh, variables: variables, timeout: timeout, maxOutputChars: 8000
         ))
         var output = [result.stdout, result.stderr].filter { !$0.isEmpty }.joined(separator: "\n")
         if let error = result.error { output += (output.isEmpty ? "" : "\n") + Observation.describe(error) }
@@ -94,34 +94,14 @@ enum TestHarness {
         return TestOutcome(passed: result.error == nil, output: output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Imports the solution as module `solution`, then runs the tests with its names in scope: top-level asserts,
-    /// `test_*` functions and `unittest.TestCase` classes all count.
-    static let script = """
-        import sys, types, traceback, unittest
-        _module = types.ModuleType("solution")
-        exec(compile(_rlm_solution, "solution.py", "exec"), _module.__dict__)
-        sys.modules["solution"] = _module
-        if "_rlm_tests" in globals():
-            _scope = dict(_module.__dict__)
-            exec(compile(_rlm_tests, "test_solution.py", "exec"), _scope)
-            _failed, _ran = 0, 0
-            for _name, _test in sorted(_scope.items()):
-                if _name.startswith("test") and callable(_test) and not isinstance(_test, type):
-                    _ran += 1
-                    try:
-                        _test()
-                        print(f"PASS {_name}")
-                    except Exception as _error:
-                        _failed += 1
-                        print(f"FAIL {_name}: {type(_error).__name__}: {_error}")
-            _cases = [v for v in _scope.values() if isinstance(v, type) and issubclass(v, unittest.TestCase)]
-            if _cases:
-                _suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c) for c in _cases)
-                _outcome = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(_suite)
-                _ran += _outcome.testsRun
-                _failed += len(_outcome.failures) + len(_outcome.errors)
-            print(f"{_ran - _failed} passed, {_failed} failed")
-            if _failed:
-                raise AssertionError(f"{_failed} of {_ran} tests failed")
-        """
+    /// The harness script (`Resources/rlm_code_harness.py`): imports the solution as module `solution`, then runs the
+    /// tests with its names in scope.
+    static let script: String = {
+        guard let url = Bundle.module.url(forResource: "rlm_code_harness", withExtension: "py"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else {
+            // The resource is part of the build; a missing one is a packaging bug, not a runtime condition.
+            fatalError("rlm-mcp was built without its resource rlm_code_harness.py")
+        }
+        return text
+    }()
 }

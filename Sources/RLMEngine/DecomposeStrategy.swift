@@ -83,11 +83,7 @@ extension RLMEngine {
 
     /// Where an inline context is put for the subtasks to share; nil for a sandbox file (the caller's, kept) or none.
     private func sharedContextPath(_ context: RunContext, runID: String) -> String? {
-        switch context {
-        case .none, .sandboxFile: nil
-        case .text: ".rlm/\(runID)-context.txt"
-        case .json: ".rlm/\(runID)-context.json"
-        }
+        ContextFile(context, runID: runID).flatMap { $0.upload == nil ? nil : $0.path }
     }
 
     private func removeSharedContext(_ context: RunContext, runID: String, handle: SandboxHandle) async {
@@ -105,7 +101,7 @@ extension RLMEngine {
 
         await progress?(0, job.maxSubtasks + 2, "planning up to \(job.maxSubtasks) subtasks")
         let plan: [String]
-        switch await askRoot(ledger: ledger, models: job.models, prompt: planningPrompt(job)) {
+        switch try await askRoot(ledger: ledger, models: job.models, prompt: planningPrompt(job)) {
         case let .success(text): plan = Self.parsePlan(text, limit: job.maxSubtasks) ?? [job.task]
         case let .failure(ending): return await result(ending.status, message: ending.message)
         }
@@ -145,7 +141,7 @@ extension RLMEngine {
         }
 
         await progress?(total - 1, total, "combining \(subtasks.count) subtask answers")
-        switch await askRoot(ledger: ledger, models: job.models, prompt: synthesisPrompt(job.task, subtasks)) {
+        switch try await askRoot(ledger: ledger, models: job.models, prompt: synthesisPrompt(job.task, subtasks)) {
         case let .success(text):
             await progress?(total, total, "done")
             return await result(.submitted, answer: .string(text), subtasks: subtasks)
@@ -157,17 +153,10 @@ extension RLMEngine {
     /// Puts an inline context into the sandbox once (overlapping the planning call), so that every subtask run loads
     /// the same file instead of uploading its own copy.
     private func sharedContext(_ context: RunContext, runID: String, handle: SandboxHandle) -> Task<RunContext, Error> {
-        let path = sharedContextPath(context, runID: runID)
-        return Task {
-            let data: Data
-            switch context {
-            case .none, .sandboxFile: return context
-            case let .text(text): data = Data(text.utf8)
-            case let .json(value): data = try JSONEncoder().encode(value)
-            }
-            guard let path else { return context }
-            _ = try await handle.get().uploadFile(path: path, data: data)
-            return .sandboxFile(path: path)
+        Task {
+            guard let file = ContextFile(context, runID: runID), let data = file.upload else { return context }
+            _ = try await handle.get().uploadFile(path: file.path, data: data)
+            return .sandboxFile(path: file.path)
         }
     }
 
@@ -219,27 +208,11 @@ extension RLMEngine {
         return tasks.isEmpty ? nil : Array(tasks.prefix(max(1, limit)))
     }
 
-    /// One root-model call outside a loop (planning, synthesis), with the same budget rules as the loop's calls.
-    private func askRoot(ledger: RunLedger, models: RunModels, prompt: String) async -> Result<String, StrategyEnding> {
-        do {
-            try await ledger.reserve(1)
-        } catch {
-            return .failure(StrategyEnding(status: .budgetExceeded, message: error.message))
-        }
-        do {
-            let response = try await rootModel.complete(ChatRequest(model: models.root, messages: [.init(.user, prompt)], maxTokens: 4096,
-                                                                   modelSource: models.rootSource))
-            await ledger.record(response)
-            return .success(response.text.trimmingCharacters(in: .whitespacesAndNewlines))
-        } catch {
-            return .failure(StrategyEnding(status: .error, message: "the root model call failed: \(error.description)"))
-        }
+    /// One root-model call outside the loop (planning, synthesis), made as the loop makes its calls.
+    private func askRoot(ledger: RunLedger, models: RunModels, prompt: String) async throws -> Result<String, RootCallEnding> {
+        let request = ChatRequest(model: models.root, messages: [.init(.user, prompt)], maxTokens: 4096, modelSource: models.rootSource)
+        return try await callRoot(request, ledger: ledger).map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
-}
-
-struct StrategyEnding: Error {
-    let status: RunStatus
-    let message: String
 }
 
 actor Counter {

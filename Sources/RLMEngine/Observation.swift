@@ -3,7 +3,12 @@ import Sandboxes
 
 /// How the output of a reply's code blocks is shown to the root model.
 enum Observation {
-    static func render(_ runs: [CodeRun], skipped: Int) -> String {
+    /// What the model reads after a reply without code (nothing ran).
+    static let noCodeBlock = "Your reply had no ```python code block, so nothing ran. Write code in a ```python block; "
+        + "finish by calling SUBMIT(answer=...) inside one."
+
+    /// `workerLost`: a block's worker was stopped (a timeout, a crash), so the model is told its variables are gone.
+    static func render(_ runs: [CodeRun], skipped: Int, workerLost: Bool) -> String {
         var parts: [String] = []
         for (index, run) in runs.enumerated() {
             var lines: [String] = []
@@ -16,7 +21,7 @@ enum Observation {
             }
             parts.append(lines.joined(separator: "\n"))
         }
-        if runs.contains(where: { $0.error.map { $0.hasPrefix("Timeout") || $0.hasPrefix("WorkerDied") } ?? false }) {
+        if workerLost {
             parts.append("The worker running your code was stopped, so your variables are gone; the next block starts in a fresh "
                 + "worker where `context` is loaded again.")
         }

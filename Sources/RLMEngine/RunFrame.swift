@@ -22,7 +22,7 @@ actor RunFrame {
     private var iterations = 0
     private var contextLoad: Task<LoadedVariable, Error>?
     /// Where `context` was loaded from, to load it again into a fresh worker.
-    private var contextFile: (path: String, kind: String)?
+    private var contextFile: ContextFile?
     /// The file this run uploaded the context to, deleted when the run ends (a sandbox file named by the caller is kept).
     private var uploadedContext: String?
     private var variablesSent = false
@@ -56,140 +56,168 @@ actor RunFrame {
 
     // MARK: - The loop
 
+    /// What one iteration leads to: another iteration (with the exchange the model reads next), or the run's end.
+    enum StepOutcome {
+        case `continue`(RootHistory.Exchange)
+        case finished(RunResult)
+    }
+
     func iterate() async throws -> RunResult {
-        let limits = request.limits
         recordStart()
         startLoadingContext()
-        let shape: String
-        do {
-            shape = try await contextShape()
-        } catch let error as SandboxError {
-            switch error {
-            case .notFound, .invalidPath: throw RunInputError(message: "the context file: \(error)")
-            default: return try await sandboxFailure(error)
+        if let ending = try await startHistory() { return ending }
+        for iteration in 1...request.limits.maxIterations {
+            if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
+            switch try await step(iteration) {
+            case let .continue(exchange): history.exchanges.append(exchange)
+            case let .finished(result): return result
             }
-        } catch {
-            return try await sandboxFailure(error)
         }
-        history = RootHistory(
-            system: engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
-                                          subPromptChars: engine.windows.promptChars(of: request.models.sub),
-                                          instructions: request.instructions),
-            task: "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."
-        )
-        for iteration in 1...limits.maxIterations {
-            if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
-            let reply: ChatResponse
-            switch try await askRoot(iteration: iteration) {
-            case let .success(response): reply = response
-            case let .failure(ending): return ending.result
-            }
-            iterations = iteration
-            var step = Step(iteration: iteration, reply: reply.text, model: reply.model, inputTokens: reply.usage.inputTokens,
-                            outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0,
-                            compaction: pendingCompaction)
-            pendingCompaction = nil
-            let stepStarted = ContinuousClock.now
-            var blocks = CodeBlocks.extract(from: reply.text)
-            var submission: [String: JSONValue]?
-            var observation: String
-            let finalVariable = blocks.isEmpty ? CodeBlocks.plainTextFinalVar(in: reply.text) : nil
-            // Run as the worker's own FINAL_VAR, so the value is the REPL's, exactly as SUBMIT would send it.
-            if case let .name(name) = finalVariable { blocks = ["FINAL_VAR(\"\(name)\")"] }
-            if case let .invalid(argument) = finalVariable {
-                observation = Observation.invalidFinalVariable(argument)
-            } else if blocks.isEmpty {
-                if let final = CodeBlocks.plainTextFinal(in: reply.text) {
-                    submission = ["answer": .string(final)]
-                    observation = ""
-                } else {
-                    observation = "Your reply had no ```python code block, so nothing ran. Write code in a ```python block; "
-                        + "finish by calling SUBMIT(answer=...) inside one."
-                }
-            } else {
-                await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): running code")
-                do {
-                    let (runs, submitted, skipped) = try await runBlocks(blocks)
-                    step.blocks = runs
-                    submission = submitted
-                    observation = Observation.render(runs, skipped: skipped)
-                    if case let .name(name) = finalVariable, submitted == nil {
-                        observation = Observation.missingFinalVariable(name, runs: runs)
-                        step.feedback = observation
-                    }
-                } catch {
-                    step.durationMS = stepStarted.millisecondsAgo
-                    appendStep(step)
-                    return try await sandboxFailure(error)
-                }
-            }
-            if let fields = submission {
-                let decision: SubmissionVerdict
-                do {
-                    decision = try await verdict(on: fields)
-                } catch {
-                    step.durationMS = stepStarted.millisecondsAgo
-                    appendStep(step)
-                    return try await sandboxFailure(error)
-                }
-                switch decision {
-                case let .accept(extra):
-                    step.durationMS = stepStarted.millisecondsAgo
-                    appendStep(step)
-                    return await finish(.submitted, submitted: fields.merging(extra) { _, new in new })
-                case let .reject(feedback):
-                    step.feedback = feedback
-                    observation = observation.isEmpty ? feedback : "\(observation)\n\n\(feedback)"
-                }
-            } else if blocks.isEmpty {
-                step.feedback = observation
-            }
-            step.durationMS = stepStarted.millisecondsAgo
-            appendStep(step)
-            if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
-            history.exchanges.append(RootHistory.Exchange(
+        if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
+        return try await fallback()
+    }
+
+    /// One iteration: ask the root model, act on its reply, record the step (here and nowhere else).
+    private func step(_ iteration: Int) async throws -> StepOutcome {
+        let reply: ChatResponse
+        switch try await askRoot(iteration: iteration) {
+        case let .success(response): reply = response
+        case let .failure(ending): return .finished(ending.result)
+        }
+        iterations = iteration
+        var step = Step(iteration: iteration, reply: reply.text, model: reply.model, inputTokens: reply.usage.inputTokens,
+                        outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0,
+                        compaction: pendingCompaction)
+        pendingCompaction = nil
+        let started = ContinuousClock.now
+        let response = await respond(to: reply.text, iteration: iteration, step: &step)
+        step.durationMS = started.millisecondsAgo
+        appendStep(step)
+        switch response {
+        case let .failed(error):
+            return .finished(try await sandboxFailure(error))
+        case let .accepted(fields):
+            return .finished(await finish(.submitted, submitted: fields))
+        case let .observed(observation):
+            return .continue(RootHistory.Exchange(
                 iteration: iteration, reply: reply.text, observation: observation + "\n\n" + (await statusLine(after: iteration)),
                 outline: StepOutline.make(step)
             ))
         }
-        return try await fallback()
+    }
+
+    /// How a reply was acted on.
+    private enum Response {
+        /// The run goes on; the model reads this next.
+        case observed(String)
+        /// A submission was accepted; these are its fields, the check's included.
+        case accepted([String: JSONValue])
+        /// The sandbox failed under the run.
+        case failed(any Error)
+    }
+
+    /// Runs the reply's code (or its plain-text `FINAL(...)` / `FINAL_VAR(name)`), checks a submission, and fills in
+    /// the step's blocks and feedback.
+    private func respond(to reply: String, iteration: Int, step: inout Step) async -> Response {
+        var blocks = CodeBlocks.extract(from: reply)
+        let finalVariable = blocks.isEmpty ? CodeBlocks.plainTextFinalVar(in: reply) : nil
+        var submission: [String: JSONValue]?
+        var observation: String
+        switch finalVariable {
+        case let .invalid(argument):
+            step.feedback = Observation.invalidFinalVariable(argument)
+            return .observed(step.feedback!)
+        case let .name(name):
+            // Run as the worker's own FINAL_VAR, so the value is the REPL's, exactly as SUBMIT would send it.
+            blocks = ["FINAL_VAR(\"\(name)\")"]
+        case nil:
+            break
+        }
+        if blocks.isEmpty {
+            guard let final = CodeBlocks.plainTextFinal(in: reply) else {
+                step.feedback = Observation.noCodeBlock
+                return .observed(Observation.noCodeBlock)
+            }
+            submission = ["answer": .string(final)]
+            observation = ""
+        } else {
+            let limits = request.limits
+            await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): running code")
+            let ran: BlockRuns
+            do {
+                ran = try await runBlocks(blocks)
+            } catch {
+                return .failed(error)
+            }
+            step.blocks = ran.runs
+            submission = ran.submitted
+            observation = Observation.render(ran.runs, skipped: ran.skipped, workerLost: ran.workerLost)
+            if case let .name(name) = finalVariable, ran.submitted == nil {
+                observation = Observation.missingFinalVariable(name, runs: ran.runs)
+                step.feedback = observation
+            }
+        }
+        guard let fields = submission else { return .observed(observation) }
+        do {
+            switch try await verdict(on: fields) {
+            case let .accept(extra):
+                return .accepted(fields.merging(extra) { _, new in new })
+            case let .reject(feedback):
+                step.feedback = feedback
+                return .observed(observation.isEmpty ? feedback : "\(observation)\n\n\(feedback)")
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// What a reply's code blocks did.
+    private struct BlockRuns {
+        var runs: [CodeRun] = []
+        /// The fields given to `SUBMIT`, when a block called it.
+        var submitted: [String: JSONValue]?
+        /// Blocks not run after a submission or an error.
+        var skipped = 0
+        /// A block lost the namespace's worker (a timeout, a crash): the next block starts in a fresh one.
+        var workerLost = false
     }
 
     /// Runs a reply's code blocks in order in the run's namespace, stopping at a submission or at the first error
     /// (later blocks usually depend on the failed one).
-    private func runBlocks(_ blocks: [String]) async throws -> (runs: [CodeRun], submitted: [String: JSONValue]?, skipped: Int) {
+    private func runBlocks(_ blocks: [String]) async throws -> BlockRuns {
         let sandbox = try await sandbox.get()
         _ = try await contextLoad?.value
         if namespaceLost { try await reload(into: sandbox) }
         let log = SubCallLog()
         let broker = SubCallBroker(engine: engine, frame: self, log: log)
-        var runs: [CodeRun] = []
+        var ran = BlockRuns()
         for (index, code) in blocks.enumerated() {
             let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
             let result: ExecResult
             do {
                 result = try await sandbox.execute(ExecRequest(
-                    code: code, namespace: .named(namespace), variablesJSON: pendingVariables(), timeout: timeout,
+                    code: code, namespace: .named(namespace), variables: pendingVariables(), timeout: timeout,
                     maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
                 ))
-            } catch let SandboxError.workerFailed(message) {
+            } catch let SandboxError.workerLost(failure) {
                 // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
-                result = ExecResult(stdout: "", stderr: "", error: .init(type: "WorkerDied", message: message, traceback: ""),
-                                    submittedJSON: nil, truncated: false, durationMS: 0)
+                result = .lost(failure, durationMS: 0)
             }
-            if let error = result.error, error.type == "Timeout" || error.type == "WorkerDied" { namespaceLost = true }
-            let submitted = result.submittedJSON.flatMap(JSONValue.parse).flatMap { value -> [String: JSONValue]? in
-                if case let .object(fields) = value { return fields }
-                return nil
+            if result.workerFailure != nil {
+                namespaceLost = true
+                ran.workerLost = true
             }
-            runs.append(CodeRun(
+            ran.runs.append(CodeRun(
                 code: code, stdout: result.stdout, stderr: result.stderr, error: result.error.map(Observation.describe),
-                submitted: submitted != nil, truncated: result.truncated, durationMS: result.durationMS, subCalls: await log.drain()
+                submitted: result.submitted != nil, truncated: result.truncated, durationMS: result.durationMS, subCalls: await log.drain()
             ))
-            if let submitted { return (runs, submitted, blocks.count - index - 1) }
-            if result.error != nil { return (runs, nil, blocks.count - index - 1) }
+            if result.submitted != nil || result.error != nil {
+                ran.submitted = result.submitted
+                ran.skipped = blocks.count - index - 1
+                return ran
+            }
         }
-        return (runs, nil, 0)
+        return ran
     }
 
     /// Gives a fresh worker what the lost one had at the start: `context` and the run's variables.
@@ -202,12 +230,12 @@ actor RunFrame {
     }
 
     /// The run's extra variables, sent with the first execution only.
-    private func pendingVariables() -> Data? {
+    private func pendingVariables() -> [String: JSONValue]? {
         guard !variablesSent else { return nil }
         variablesSent = true
         var variables = request.variables
         if request.context == .none { variables["context"] = JSONValue.null }
-        return variables.isEmpty ? nil : try? JSONEncoder().encode(variables)
+        return variables.isEmpty ? nil : variables
     }
 
     private func verdict(on fields: [String: JSONValue]) async throws -> SubmissionVerdict {
@@ -236,24 +264,16 @@ actor RunFrame {
         if await ledger.callsLeft > 0,
            case let .failure(ending) = await fitHistory(iteration: iteration ?? total, label: label, extra: extra) { return .failure(ending) }
         await progress?(iteration ?? total, total, iteration == nil ? "out of iterations: asking for a final answer" : "\(label): asking the root model")
-        do {
-            try await ledger.reserve(1)
-        } catch {
-            return .failure(RunEnding(result: await finish(.budgetExceeded, message: error.message)))
-        }
         let messages = history.messages(extra: extra)
         // Prompt and answer share the window: a small window leaves the answer less than the usual 4,096 tokens.
         let answerRoom = min(4096, max(256, compactor.windowTokens - estimator.tokens(messages)))
-        do {
-            let response = try await engine.rootModel.complete(ChatRequest(
-                model: request.models.root, messages: messages, maxTokens: answerRoom, modelSource: request.models.rootSource
-            ))
-            await ledger.record(response)
+        let call = ChatRequest(model: request.models.root, messages: messages, maxTokens: answerRoom, modelSource: request.models.rootSource)
+        switch try await engine.callRoot(call, ledger: ledger) {
+        case let .success(response):
             estimator.calibrate(sent: messages, reportedInputTokens: response.usage.inputTokens)
             return .success(response)
-        } catch {
-            try Task.checkCancellation()
-            return .failure(RunEnding(result: await finish(.error, message: "the root model call failed: \(error.description)")))
+        case let .failure(ending):
+            return .failure(RunEnding(result: await finish(ending.status, message: ending.message)))
         }
     }
 
@@ -289,7 +309,7 @@ actor RunFrame {
             let sandbox = try await sandbox.get()
             _ = try await contextLoad?.value
             let result = try await sandbox.execute(ExecRequest(
-                code: ReplInventory.snippet, namespace: .named(namespace), variablesJSON: pendingVariables(),
+                code: ReplInventory.snippet, namespace: .named(namespace), variables: pendingVariables(),
                 timeout: min(.seconds(30), await ledger.remainingTime), maxOutputChars: 40_000
             ))
             if let error = result.error { return .unavailable("listing them failed: \(error.type): \(error.message)") }
@@ -314,23 +334,37 @@ actor RunFrame {
 
     // MARK: - Context
 
+    /// Waits for the context's shape and starts the conversation with the system prompt and the task; a context that
+    /// cannot be loaded ends the run (or, when it is the caller's mistake, throws `RunInputError`).
+    private func startHistory() async throws -> RunResult? {
+        let shape: String
+        do {
+            shape = try await contextShape()
+        } catch let error as SandboxError {
+            switch error {
+            case .notFound, .invalidPath: throw RunInputError(message: "the context file: \(error)")
+            default: return try await sandboxFailure(error)
+            }
+        } catch {
+            return try await sandboxFailure(error)
+        }
+        let limits = request.limits
+        history = RootHistory(
+            system: engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
+                                          subPromptChars: engine.windows.promptChars(of: request.models.sub),
+                                          instructions: request.instructions),
+            task: "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."
+        )
+        return nil
+    }
+
     private func startLoadingContext() {
-        let request = request, sandbox = sandbox, namespace = namespace, runID = runID
+        let sandbox = sandbox, namespace = namespace
         Task { await sandbox.prefetch() }
         // Inline contexts travel as one file upload, then load into the namespace; a sandbox file only loads.
-        let file: (path: String, upload: Data?, kind: String)
-        switch request.context {
-        case .none:
-            return
-        case let .text(text):
-            file = (".rlm/\(runID)-context.txt", Data(text.utf8), "text")
-        case let .json(value):
-            file = (".rlm/\(runID)-context.json", (try? JSONEncoder().encode(value)) ?? Data("null".utf8), "json")
-        case let .sandboxFile(path):
-            file = (path, nil, path.lowercased().hasSuffix(".json") ? "json" : "text")
-        }
+        guard let file = ContextFile(request.context, runID: runID) else { return }
         let timeout = request.limits.execTimeout
-        contextFile = (file.path, file.kind)
+        contextFile = file
         if file.upload != nil { uploadedContext = file.path }
         contextLoad = Task {
             let box = try await sandbox.get()

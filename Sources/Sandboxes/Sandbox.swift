@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 /// Where LLM-written code runs. The engine and the tools talk only to this protocol; the local worker backend and
 /// the Daytona backend implement it. Paths are relative to the sandbox's working directory.
@@ -41,21 +42,32 @@ public struct ExecRequest: Sendable {
 
     public var code: String
     public var namespace: Namespace
-    /// A JSON object whose members become variables before the code runs.
-    public var variablesJSON: Data?
+    /// Variables defined in the namespace before the code runs.
+    public var variables: [String: JSONValue]?
     public var timeout: Duration
     public var maxOutputChars: Int
     /// Answers `llm_query` / `llm_query_batched` / `rlm_query` calls made by the code.
     public var onSubCall: SubCallHandler
 
-    public init(code: String, namespace: Namespace, variablesJSON: Data? = nil, timeout: Duration, maxOutputChars: Int = 20_000,
+    public init(code: String, namespace: Namespace, variables: [String: JSONValue]? = nil, timeout: Duration, maxOutputChars: Int = 20_000,
                 onSubCall: @escaping SubCallHandler = SubCall.unavailable) {
         self.code = code
         self.namespace = namespace
-        self.variablesJSON = variablesJSON
+        self.variables = variables
         self.timeout = timeout
         self.maxOutputChars = maxOutputChars
         self.onSubCall = onSubCall
+    }
+}
+
+extension ExecRequest {
+    /// For callers that still hold the variables as JSON text (the MCP tools): a JSON object's members become the
+    /// variables; anything else defines none (the tool's schema only lets objects through).
+    public init(code: String, namespace: Namespace, variablesJSON: Data?, timeout: Duration, maxOutputChars: Int = 20_000,
+                onSubCall: @escaping SubCallHandler = SubCall.unavailable) {
+        var variables: [String: JSONValue]?
+        if let variablesJSON, case let .object(members) = JSONValue.parse(variablesJSON) { variables = members }
+        self.init(code: code, namespace: namespace, variables: variables, timeout: timeout, maxOutputChars: maxOutputChars, onSubCall: onSubCall)
     }
 }
 
@@ -104,18 +116,34 @@ public struct ExecResult: Sendable, Equatable {
     public var stdout: String
     public var stderr: String
     public var error: Failure?
-    /// The fields given to `SUBMIT(...)`, as a JSON object, when the code called it.
-    public var submittedJSON: Data?
+    /// The fields given to `SUBMIT(...)`, when the code called it.
+    public var submitted: [String: JSONValue]?
     public var truncated: Bool
     public var durationMS: Double
+    /// Set when the worker running the code was lost with its variables (today: a timeout, reported as `error` too).
+    public var workerFailure: WorkerFailure?
 
-    public init(stdout: String, stderr: String, error: Failure?, submittedJSON: Data?, truncated: Bool, durationMS: Double) {
+    public init(stdout: String, stderr: String, error: Failure?, submitted: [String: JSONValue]?, truncated: Bool, durationMS: Double,
+                workerFailure: WorkerFailure? = nil) {
         self.stdout = stdout
         self.stderr = stderr
         self.error = error
-        self.submittedJSON = submittedJSON
+        self.submitted = submitted
         self.truncated = truncated
         self.durationMS = durationMS
+        self.workerFailure = workerFailure
+    }
+
+    /// The result of code whose worker was lost: the failure is also the Python-style `error` the caller shows.
+    public static func lost(_ failure: WorkerFailure, durationMS: Double) -> ExecResult {
+        let type = if case .timedOut = failure { "Timeout" } else { "WorkerDied" }
+        return ExecResult(stdout: "", stderr: "", error: Failure(type: type, message: failure.description, traceback: ""),
+                          submitted: nil, truncated: false, durationMS: durationMS, workerFailure: failure)
+    }
+
+    /// `submitted` as JSON text, for callers that still pass JSON on as text (the MCP tools).
+    public var submittedJSON: Data? {
+        submitted.flatMap { try? JSONEncoder().encode($0) }
     }
 }
 
@@ -194,7 +222,10 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     /// A FIFO, socket or device: code in the sandbox can make these, and opening one could wait forever.
     case notARegularFile(String)
     case isolationUnavailable(String)
+    /// The worker could not be started or used (a setup problem, a busy or closed sandbox).
     case workerFailed(String)
+    /// The worker running the code was lost, and the namespace's variables with it.
+    case workerLost(WorkerFailure)
     case io(String)
 
     public var description: String {
@@ -206,6 +237,7 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
         case let .tooManyEntries(path, limit): "\(path) holds more than \(limit) entries; list a subfolder, or list without recursive"
         case let .isolationUnavailable(message): message
         case let .workerFailed(message): message
+        case let .workerLost(failure): failure.description
         case let .io(message): message
         }
     }

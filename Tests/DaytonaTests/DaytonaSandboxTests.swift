@@ -1,5 +1,6 @@
 import FakeServices
 import Foundation
+import RLMCommon
 import Sandboxes
 import Testing
 @testable import Daytona
@@ -43,9 +44,7 @@ import Testing
             }
         }
         #expect(result.error == nil)
-        let submitted = try JSONSerialization.jsonObject(with: try #require(result.submittedJSON)) as? [String: Any]
-        #expect(submitted?["answer"] as? String == "answer to capital of France?")
-        #expect(submitted?["more"] as? [String] == ["n1", "n2"])
+        #expect(result.submitted == ["answer": .string("answer to capital of France?"), "more": .array([.string("n1"), .string("n2")])])
         await sandbox.shutdown()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 @testable import LanguageModels
 import RLMEngine
 import Sandboxes
@@ -50,7 +51,7 @@ actor StubSandbox: Sandbox {
 
 extension ExecResult {
     static func output(_ stdout: String, submitted: String? = nil) -> ExecResult {
-        ExecResult(stdout: stdout, stderr: "", error: nil, submittedJSON: submitted.map { Data($0.utf8) }, truncated: false, durationMS: 1)
+        ExecResult(stdout: stdout, stderr: "", error: nil, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers }, truncated: false, durationMS: 1)
     }
 }
 

@@ -62,7 +62,7 @@ actor StubSandbox: Sandbox {
 
 extension ExecResult {
     static func output(_ stdout: String, submitted: String? = nil, error: Failure? = nil) -> ExecResult {
-        ExecResult(stdout: stdout, stderr: "", error: error, submittedJSON: submitted.map { Data($0.utf8) }, truncated: false, durationMS: 1)
+        ExecResult(stdout: stdout, stderr: "", error: error, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers }, truncated: false, durationMS: 1)
     }
 }
 
@@ -109,8 +109,8 @@ extension ExecResult {
         var request = RunRequest(task: "t", models: models, limits: .init())
         request.variables = ["tests": .string("assert True")]
         _ = try await engine(model).run(request, sandbox: { sandbox })
-        let sent = await sandbox.executed.map(\.variablesJSON)
-        #expect(sent[0].flatMap(JSONValue.parse) == .object(["tests": .string("assert True"), "context": .null]))
+        let sent = await sandbox.executed.map(\.variables)
+        #expect(sent[0] == ["tests": .string("assert True"), "context": .null])
         #expect(sent[1] == nil)
     }
 
@@ -119,6 +119,26 @@ extension ExecResult {
         let result = try await engine(model).run(RunRequest(task: "t", models: models, limits: .init()), sandbox: { StubSandbox([]) })
         #expect(result.status == .submitted && result.answer == .string("4") && result.iterations == 2)
         #expect(await model.requests[1].messages.last!.content.contains("no ```python code block"))
+    }
+
+    @Test func aStepWhoseSubmissionCheckFailedStillRecordsItsDuration() async throws {
+        let model = ScriptedModel(["```python\nSUBMIT(answer=1)\n```"])
+        let sandbox = StubSandbox([.output("", submitted: #"{"answer": 1}"#)])
+        let result = try await engine(model).run(RunRequest(task: "t", models: models, limits: .init()), sandbox: { sandbox }, check: { _, _ in
+            try await Task.sleep(for: .milliseconds(5))
+            throw SandboxError.io("the tests could not be uploaded")
+        })
+        #expect(result.status == .error && result.trajectory.count == 1)
+        #expect(result.trajectory[0].durationMS >= 5)
+    }
+
+    @Test func aLostWorkerIsTheModelsToFixAndItIsToldItsVariablesAreGone() async throws {
+        let model = ScriptedModel(["```python\nimport os\n```", "FINAL(done)"])
+        let sandbox = StubSandbox([.lost(.outOfMemory(reason: "signal 9 (SIGKILL)"), durationMS: 3)])
+        let result = try await engine(model).run(RunRequest(task: "t", models: models, limits: .init()), sandbox: { sandbox })
+        #expect(result.status == .submitted)
+        #expect(result.trajectory[0].blocks[0].error?.hasPrefix("WorkerDied: ") == true)
+        #expect(await model.requests[1].messages.last!.content.contains("your variables are gone"))
     }
 
     @Test func theCallBudgetEndsTheRunBeforeTheNextRootCall() async throws {

@@ -21,7 +21,7 @@ import Glibc
     }
 
     private func run(_ sandbox: LocalSandbox, _ code: String, timeout: Duration = .seconds(20)) async throws -> ExecResult {
-        try await sandbox.execute(ExecRequest(code: code, namespace: .named("main"), variablesJSON: nil, timeout: timeout, maxOutputChars: 20_000))
+        try await sandbox.execute(ExecRequest(code: code, namespace: .named("main"), timeout: timeout, maxOutputChars: 20_000))
     }
 
     @Test func aWorkerSeesNoDescriptorOfTheServer() async throws {
@@ -140,7 +140,7 @@ import Glibc
                 hog = bytearray(120 * (1 << 20))
                 for i in range(0, len(hog), 4096): hog[i] = 1
                 print('survived')
-                """, namespace: .named("main"), variablesJSON: nil, timeout: .seconds(30), maxOutputChars: 1000))
+                """, namespace: .named("main"), timeout: .seconds(30), maxOutputChars: 1000))
             #expect(result.stdout != "survived\n", "270 MB fit in a 200 MB group")
         } catch let error as SandboxError {
             #expect("\(error)".contains("died"))

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 import Testing
 @testable import Sandboxes
 
@@ -20,7 +21,7 @@ import Testing
     private func run(_ sandbox: LocalSandbox, _ code: String, in namespace: ExecRequest.Namespace = .named("main"),
                      timeout: Duration = .seconds(20), maxOutput: Int = 20_000, variables: String? = nil,
                      onSubCall: @escaping SubCallHandler = SubCall.unavailable) async throws -> ExecResult {
-        try await sandbox.execute(ExecRequest(code: code, namespace: namespace, variablesJSON: variables.map { Data($0.utf8) },
+        try await sandbox.execute(ExecRequest(code: code, namespace: namespace, variables: variables.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers },
                                               timeout: timeout, maxOutputChars: maxOutput, onSubCall: onSubCall))
     }
 
@@ -40,9 +41,7 @@ import Testing
             let result = try await run(sandbox, "SUBMIT(answer=sum(numbers), label=name.upper())", in: .fresh,
                                        variables: #"{"numbers": [1, 2, 3], "name": "ok"}"#)
             #expect(result.error == nil)
-            let submitted = try JSONSerialization.jsonObject(with: try #require(result.submittedJSON)) as? [String: Any]
-            #expect(submitted?["answer"] as? Int == 6)
-            #expect(submitted?["label"] as? String == "OK")
+            #expect(result.submitted == ["answer": .int(6), "label": .string("OK")])
         }
     }
 

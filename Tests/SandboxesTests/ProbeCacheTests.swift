@@ -21,7 +21,7 @@ import Testing
     }
 
     private func run(_ sandbox: LocalSandbox, _ code: String) async throws -> ExecResult {
-        try await sandbox.execute(ExecRequest(code: code, namespace: .named("main"), variablesJSON: nil, timeout: .seconds(20),
+        try await sandbox.execute(ExecRequest(code: code, namespace: .named("main"), timeout: .seconds(20),
                                               maxOutputChars: 20_000, onSubCall: SubCall.unavailable))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 import Synchronization
 import Testing
 @testable import Sandboxes
@@ -11,28 +12,28 @@ private final class ScriptedWorker: WorkerTransport {
     static func start() async throws -> WorkerChannel {
         let (stream, continuation) = AsyncStream<WorkerFrame>.makeStream()
         let worker = ScriptedWorker(frames: continuation)
-        continuation.yield(WorkerFrame(event: "ready", fields: ["ev": "ready"]))
+        continuation.yield(.ready)
         return try await WorkerChannel.start(transport: worker, frames: stream, readyTimeout: .seconds(5), hint: "test")
     }
 
     private init(frames: AsyncStream<WorkerFrame>.Continuation) { self.frames = frames }
 
     func send(_ line: Data) {
-        guard let frame = try? JSONSerialization.jsonObject(with: line) as? [String: Any], frame["op"] as? String == "exec",
-              frame["code"] as? String != "block" else { return }
-        frames.yield(WorkerFrame(event: "result", fields: ["ev": "result", "id": frame["id"] as Any, "stdout": "ok"]))
+        guard case let .object(frame)? = JSONValue.parse(line), frame["op"] == .string("exec"), frame["code"] != .string("block"),
+              case let .string(id)? = frame["id"] else { return }
+        frames.yield(.result(id: id, ExecResult(stdout: "ok", stderr: "", error: nil, submitted: nil, truncated: false, durationMS: 0)))
     }
 
     func kill() {
         guard killed.withLock({ wasKilled in defer { wasKilled = true }; return !wasKilled }) else { return }
-        frames.yield(.exited("killed"))
+        frames.yield(.exited(WorkerExit(.stoppedByHost, "killed")))
         frames.finish()
     }
 }
 
 @Suite struct WorkerQuotaTests {
     private func run(_ pool: WorkerPool, _ code: String, in name: String) async throws -> ExecResult {
-        try await pool.execute(ExecRequest(code: code, namespace: .named(name), variablesJSON: nil, timeout: .seconds(30), maxOutputChars: 100))
+        try await pool.execute(ExecRequest(code: code, namespace: .named(name), timeout: .seconds(30), maxOutputChars: 100))
     }
 
     @Test func theLeastRecentlyUsedIdleNamespaceMakesRoomAcrossPools() async throws {

@@ -52,7 +52,7 @@ struct LocalWorkerTransport: WorkerTransport {
                 close(fd)
                 outboxReady.outbox.close()
                 let exit = process.waitForExit()
-                continuation.yield(.exited(stopReason.value ?? exit.description))
+                continuation.yield(.exited(stopReason.value.map { WorkerExit(.stoppedByHost, $0) } ?? WorkerExit(exitStatus: exit)))
                 continuation.finish()
             }
         } catch {
@@ -167,6 +167,13 @@ private final class OutboxSlot: @unchecked Sendable {
         ready.wait()
         ready.signal()
         return value!
+    }
+}
+
+extension WorkerExit {
+    /// An exit the host did not cause, from `waitForExit`: 128 + SIGKILL means a kill the host did not send.
+    init(exitStatus: (code: Int32, description: String)) {
+        self.init(exitStatus.code == 128 + SIGKILL ? .killedBySignal : .exited, exitStatus.description)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 import Telemetry
 
 /// One running worker (one REPL namespace): frames out through its transport, frames in from the transport's stream,
@@ -8,10 +9,11 @@ import Telemetry
 package actor WorkerChannel {
     private let transport: any WorkerTransport
     private var pending: PendingExec?
-    private var readyWaiter: CheckedContinuation<WorkerFrame?, Never>?
-    private var ready: WorkerFrame?
+    private var readyWaiter: CheckedContinuation<Bool, Never>?
+    private var isReady = false
     package private(set) var isAlive = true
-    private var exitDescription: String?
+    /// How the worker ended, once it did; the first reason stays.
+    private var exit: WorkerExit?
     private var timedOut = false
     private var nextID = 0
     /// `local` or `daytona`: the `backend` label of the worker metrics.
@@ -36,8 +38,8 @@ package actor WorkerChannel {
                               hint: String, backend: String = "local") async throws(SandboxError) -> WorkerChannel {
         let channel = WorkerChannel(transport: transport, backend: backend)
         await channel.listen(to: frames)
-        guard let ready = await channel.waitUntilReady(timeout: readyTimeout), ready.event == "ready" else {
-            let reason = await channel.exitDescription ?? "it did not answer within \(readyTimeout)"
+        guard await channel.waitUntilReady(timeout: readyTimeout) else {
+            let reason = await channel.exit?.description ?? "it did not answer within \(readyTimeout)"
             await channel.terminate()
             throw .workerFailed("the Python worker could not start (\(reason)); \(hint)")
         }
@@ -58,39 +60,40 @@ package actor WorkerChannel {
 
     private func dispatch(_ stream: AsyncStream<WorkerFrame>) async {
         for await frame in stream {
-            switch frame.event {
-            case "ready":
-                ready = frame
-                readyWaiter?.resume(returning: frame)
+            switch frame {
+            case .ready:
+                isReady = true
+                readyWaiter?.resume(returning: true)
                 readyWaiter = nil
-            case "result", "loaded", "pong":
-                if let pending, frame.id == pending.id {
+            case let .result(id, _), let .loaded(id, _):
+                if let pending, id == pending.id {
                     self.pending = nil
                     pending.continuation.resume(returning: frame)
                 }
-            case "request":
-                answer(frame)
-            case "exited":
-                died(frame.string("description") ?? "exited")
-            default:
+            case let .request(id, call):
+                answer(id: id, call: call)
+            case let .exited(exit):
+                died(exit)
+            case .diagnostic:
                 continue  // protocol_error and unknown frames are diagnostics only
             }
         }
     }
 
-    private func died(_ description: String) {
-        if isAlive { RLMMetrics.global.sandboxWorkers(backend: backend, delta: -1) }
+    private func died(_ exit: WorkerExit) {
+        guard isAlive else { return }
+        RLMMetrics.global.sandboxWorkers(backend: backend, delta: -1)
         isAlive = false
-        exitDescription = description
-        readyWaiter?.resume(returning: nil)
+        self.exit = exit
+        readyWaiter?.resume(returning: false)
         readyWaiter = nil
         pending?.continuation.resume(returning: nil)
         pending = nil
     }
 
-    private func waitUntilReady(timeout: Duration) async -> WorkerFrame? {
-        if let ready { return ready }
-        guard isAlive else { return nil }
+    private func waitUntilReady(timeout: Duration) async -> Bool {
+        if isReady { return true }
+        guard isAlive else { return false }
         let watchdog = Task { [weak self] in
             try await Task.sleep(for: timeout)
             await self?.terminate()
@@ -101,72 +104,61 @@ package actor WorkerChannel {
 
     // MARK: - Requests from the code
 
-    private func answer(_ frame: WorkerFrame) {
-        guard let pending, let requestID = frame.id, let call = frame.subCall else {
-            if let requestID = frame.id { send(["op": "reply", "id": requestID, "error": "malformed request"]) }
+    private func answer(id: String?, call: SubCall?) {
+        guard let requestID = id else { return }
+        guard let pending, let call else {
+            send(.reply(id: requestID, .failure("malformed request")))
             return
         }
         let handler = pending.onSubCall
         Task {
             let reply = await handler(call)
-            await self.reply(to: requestID, with: reply)
-        }
-    }
-
-    private func reply(to requestID: String, with reply: SubCallReply) {
-        switch reply {
-        case let .text(text): send(["op": "reply", "id": requestID, "result": text])
-        case let .texts(texts): send(["op": "reply", "id": requestID, "results": texts])
-        case let .failure(message): send(["op": "reply", "id": requestID, "error": message])
+            await self.send(.reply(id: requestID, reply))
         }
     }
 
     // MARK: - Operations
 
-    /// Runs one code block. A timeout or cancellation kills the worker: its namespace is lost.
-    package func execute(code: String, variables: Any?, maxOutputChars: Int, timeout: Duration, onSubCall: @escaping SubCallHandler) async throws -> ExecResult {
-        var frame: [String: Any] = ["op": "exec", "code": code, "max_output_chars": maxOutputChars, "timeout_s": timeout.components.seconds]
-        if let variables { frame["variables"] = variables }
+    /// Runs one code block. A timeout returns a result that says so; a worker that dies throws
+    /// `SandboxError.workerLost`; cancellation kills the worker. Either way the namespace is lost.
+    package func execute(code: String, variables: [String: JSONValue]?, maxOutputChars: Int, timeout: Duration,
+                         onSubCall: @escaping SubCallHandler) async throws -> ExecResult {
         let started = ContinuousClock.now
         defer { RLMMetrics.global.sandboxExec(backend: backend, duration: .now - started) }
-        guard let result = try await roundTrip(frame, timeout: timeout, onSubCall: onSubCall) else {
-            let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            if timedOut {
-                return ExecResult(stdout: "", stderr: "", error: .init(
-                    type: "Timeout",
-                    message: "the code ran longer than \(timeout.components.seconds) s and was stopped; this namespace's variables were lost",
-                    traceback: ""), submittedJSON: nil, truncated: false, durationMS: ms)
-            }
-            throw SandboxError.workerFailed(
-                "the Python worker died while running the code (\(exitDescription ?? "unknown cause")); "
-                    + "a memory, CPU or process limit may have been hit. This namespace's variables were lost; the next call starts a fresh one")
+        let answer = try await roundTrip(timeout: timeout, onSubCall: onSubCall) { id in
+            .exec(id: id, code: code, variables: variables, maxOutputChars: maxOutputChars, timeoutSeconds: timeout.components.seconds)
         }
-        return result.execResult
+        guard case let .result(_, result) = answer else {
+            if timedOut { return .lost(.timedOut(limit: timeout), durationMS: (ContinuousClock.now - started).milliseconds) }
+            throw SandboxError.workerLost(WorkerFailure(exit ?? WorkerExit(.exited, "unknown cause")))
+        }
+        return result
     }
 
     /// Loads a file from the working directory into a namespace variable.
     package func loadContext(path: String, kind: String, name: String, timeout: Duration) async throws -> LoadedVariable {
-        let frame: [String: Any] = ["op": "load_context", "path": path, "kind": kind, "name": name]
-        guard let loaded = try await roundTrip(frame, timeout: timeout, onSubCall: SubCall.unavailable) else {
-            throw SandboxError.workerFailed("the Python worker died while loading \(path) (\(exitDescription ?? "unknown cause"))")
+        let answer = try await roundTrip(timeout: timeout, onSubCall: SubCall.unavailable) { id in
+            .loadContext(id: id, path: path, kind: kind, name: name)
         }
-        if let error = loaded.fields["error"] as? [String: Any] {
-            if error["type"] as? String == "FileNotFoundError" { throw SandboxError.notFound(path) }
-            throw SandboxError.io("could not load \(path): \(error["type"] ?? "Error"): \(error["message"] ?? "")")
+        guard case let .loaded(_, outcome) = answer else {
+            throw SandboxError.workerFailed("the Python worker died while loading \(path) (\(exit?.description ?? "unknown cause"))")
         }
-        return LoadedVariable(type: loaded.string("type") ?? "?", length: loaded.fields["length"] as? Int ?? 0)
+        switch outcome {
+        case let .success(loaded): return loaded
+        case let .failure(error) where error.type == "FileNotFoundError": throw SandboxError.notFound(path)
+        case let .failure(error): throw SandboxError.io("could not load \(path): \(error.type): \(error.message)")
+        }
     }
 
-    /// Sends `frame` with a fresh id and waits for the frame that answers it; nil when the worker died.
-    private func roundTrip(_ frame: [String: Any], timeout: Duration, onSubCall: @escaping SubCallHandler) async throws -> WorkerFrame? {
+    /// Sends the frame `make` builds for a fresh id and waits for the frame that answers it; nil when the worker died.
+    private func roundTrip(timeout: Duration, onSubCall: @escaping SubCallHandler,
+                           _ make: (String) -> HostFrame) async throws -> WorkerFrame? {
         guard isAlive, pending == nil else {
             throw SandboxError.workerFailed(isAlive ? "this namespace is already running code; wait for it to finish" : "the worker has exited")
         }
         nextID += 1
         let id = "e\(nextID)"
-        var framed = frame
-        framed["id"] = id
+        let frame = make(id)
         let watchdog = Task { [weak self] in
             try await Task.sleep(for: timeout)
             await self?.timeOut()
@@ -175,7 +167,7 @@ package actor WorkerChannel {
         let answer = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 pending = PendingExec(id: id, continuation: continuation, onSubCall: onSubCall)
-                send(framed)
+                send(frame)
             }
         } onCancel: {
             Task { await self.terminate() }
@@ -190,13 +182,12 @@ package actor WorkerChannel {
         guard isAlive else { return }
         timedOut = true
         transport.kill()
-        died("timed out")
+        died(WorkerExit(.stoppedByHost, "timed out"))
     }
 
-    private func send(_ frame: [String: Any]) {
-        guard isAlive, var data = try? JSONSerialization.data(withJSONObject: frame) else { return }
-        data.append(UInt8(ascii: "\n"))
-        transport.send(data)
+    private func send(_ frame: HostFrame) {
+        guard isAlive, let line = frame.line else { return }
+        transport.send(line)
     }
 
     /// Stops the worker now. It counts as dead at once (a caller may reuse the namespace immediately); the transport
@@ -204,56 +195,6 @@ package actor WorkerChannel {
     package func terminate() {
         guard isAlive else { return }
         transport.kill()
-        died("stopped by the host")
-    }
-}
-
-/// A frame the worker sent.
-package struct WorkerFrame: @unchecked Sendable {
-    package let event: String
-    /// The parsed JSON object; immutable after parsing.
-    package let fields: [String: Any]
-
-    package init(event: String, fields: [String: Any]) {
-        self.event = event
-        self.fields = fields
-    }
-
-    /// The frame a transport yields last, when the worker is gone.
-    package static func exited(_ description: String) -> WorkerFrame {
-        WorkerFrame(event: "exited", fields: ["description": description])
-    }
-
-    package init?(json: Data) {
-        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any], let event = object["ev"] as? String else { return nil }
-        self.init(event: event, fields: object)
-    }
-
-    var id: String? { fields["id"] as? String }
-    func string(_ key: String) -> String? { fields[key] as? String }
-
-    var subCall: SubCall? {
-        let model = fields["model"] as? String
-        switch fields["kind"] as? String {
-        case "llm_query": return (fields["prompt"] as? String).map { .llmQuery(prompt: $0, model: model) }
-        case "llm_query_batched": return (fields["prompts"] as? [String]).map { .llmQueryBatched(prompts: $0, model: model) }
-        case "rlm_query": return (fields["task"] as? String).map { .rlmQuery(task: $0, context: fields["context"] as? String) }
-        default: return nil
-        }
-    }
-
-    var execResult: ExecResult {
-        let failure = (fields["error"] as? [String: Any]).map {
-            ExecResult.Failure(type: $0["type"] as? String ?? "Error", message: $0["message"] as? String ?? "", traceback: $0["traceback"] as? String ?? "")
-        }
-        let submitted = (fields["submitted"] as? [String: Any]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }
-        return ExecResult(
-            stdout: string("stdout") ?? "",
-            stderr: string("stderr") ?? "",
-            error: failure,
-            submittedJSON: submitted,
-            truncated: fields["truncated"] as? Bool ?? false,
-            durationMS: (fields["duration_ms"] as? NSNumber)?.doubleValue ?? 0
-        )
+        died(WorkerExit(.stoppedByHost, "stopped by the host"))
     }
 }

@@ -41,7 +41,7 @@ package actor WorkerPool {
     /// Runs `request` in its namespace: a fresh namespace's worker is stopped afterwards, and a named namespace whose
     /// worker died (timeout, crash, cancellation) starts afresh on its next use.
     package func execute(_ request: ExecRequest) async throws -> ExecResult {
-        let variables = try request.variablesObject()
+        let variables = request.variables
         switch request.namespace {
         case .fresh:
             let (worker, permit) = try await take()
@@ -200,16 +200,5 @@ package actor WorkerPool {
         if !(await worker.isAlive), named[name]?.worker === worker {
             named[name] = nil
         }
-    }
-}
-
-extension ExecRequest {
-    /// `variablesJSON` parsed, as the worker frame carries it; nil when there are none.
-    func variablesObject() throws(SandboxError) -> Any? {
-        guard let data = variablesJSON else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
-            throw .io("variables must be a JSON object")
-        }
-        return object
     }
 }
