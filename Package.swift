@@ -65,13 +65,13 @@ let package = Package(
         ),
         .target(
             name: "RLMEngine",
-            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon", "Telemetry"],
+            dependencies: ["RLMConfig", "Sandboxes", "LanguageModels", "RLMCommon", "Telemetry", .product(name: "Logging", package: "swift-log")],
             resources: [
                 .copy("Resources/system_prompt.md"), .copy("Resources/analysis.md"), .copy("Resources/coding.md"),
                 .copy("Resources/rlm_code_harness.py"),
             ]
         ),
-        .target(name: "RLMConfig"),
+        .target(name: "RLMConfig", dependencies: ["RLMCommon"]),
         .target(name: "RLMCommon"),
         .target(name: "SandboxBackends", dependencies: ["RLMConfig", "Sandboxes", "Daytona"]),
         // The JSON-RPC envelope check every transport runs first; dependency-free so its fuzz target builds alone.

@@ -38,7 +38,7 @@ extension RLMConfig {
             ("RLM_SANDBOX_TMP_MB", String(sandboxTmpMB)),
             ("RLM_MAX_WORKERS", String(maxWorkers)),
             ("RLM_MAX_WORKSPACE_WORKERS", String(maxWorkspaceWorkers)),
-            ("RLM_SANDBOX_ISOLATION", sandboxIsolation.rawValue),
+            ("RLM_SANDBOX_ISOLATION", sandboxIsolation?.rawValue ?? "auto"),
             ("RLM_SANDBOX_UNSAFE", sandboxUnsafe ? "1" : "0"),
             ("RLM_WORKSPACE_IDLE_S", String(workspaceIdleSeconds)),
             ("RLM_MAX_WORKSPACES", String(maxWorkspaces)),

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 /// The server's whole configuration, resolved and validated once at start-up (DESIGN §5).
 public struct RLMConfig: Sendable {
@@ -29,10 +30,6 @@ public struct RLMConfig: Sendable {
         case block
         case allow
         case allowList([String])
-    }
-
-    public enum SandboxIsolation: String, Sendable, CaseIterable {
-        case auto, bubblewrap, unshare, none
     }
 
     // Daytona
@@ -75,8 +72,8 @@ public struct RLMConfig: Sendable {
     public var maxWorkers: Int
     /// Named REPL namespaces (each a live worker) one workspace may hold.
     public var maxWorkspaceWorkers: Int
-    /// Which local isolation to use; `auto` picks the strongest that works.
-    public var sandboxIsolation: SandboxIsolation
+    /// Which local isolation to use; nil (`auto`) picks the strongest that works.
+    public var sandboxIsolation: IsolationLevel?
     public var sandboxNetwork: SandboxNetwork
     /// Allows running LLM-written code without isolation when nothing else works (or when asked for with `none`).
     public var sandboxUnsafe: Bool
@@ -207,10 +204,10 @@ extension RLMConfig {
         sandboxTmpMB = try read.integer("RLM_SANDBOX_TMP_MB", default: 256, range: 1...65_536)
         maxWorkers = try read.integer("RLM_MAX_WORKERS", default: Self.defaultMaxWorkers, range: 2...4096)
         maxWorkspaceWorkers = try read.integer("RLM_MAX_WORKSPACE_WORKERS", default: 8, range: 1...1024)
-        sandboxIsolation = try read.choice("RLM_SANDBOX_ISOLATION", default: .auto)
+        sandboxIsolation = try read.isolation("RLM_SANDBOX_ISOLATION")
         sandboxUnsafe = try read.boolean("RLM_SANDBOX_UNSAFE", default: false)
         sandboxNetwork = try read.network("RLM_SANDBOX_NETWORK")
-        if sandboxIsolation == .none && !sandboxUnsafe {
+        if sandboxIsolation == IsolationLevel.none && !sandboxUnsafe {
             throw .invalidValue(variable: "RLM_SANDBOX_ISOLATION", expected: "auto, bubblewrap or unshare unless RLM_SANDBOX_UNSAFE=1 (none runs LLM-written code unisolated)", got: "none")
         }
         workspaceIdleSeconds = try read.integer("RLM_WORKSPACE_IDLE_S", default: 900, range: 5...604_800)
@@ -282,6 +279,15 @@ private final class VariableReader {
             throw .invalidChoice(variable: name, accepted: Choice.allCases.map(\.rawValue), got: raw)
         }
         return value
+    }
+
+    /// An isolation level, or nil for `auto` (the default).
+    func isolation(_ name: String) throws(ConfigError) -> IsolationLevel? {
+        guard let raw = string(name), raw.lowercased() != "auto" else { return nil }
+        guard let level = IsolationLevel(rawValue: raw.lowercased()) else {
+            throw .invalidChoice(variable: name, accepted: ["auto"] + IsolationLevel.allCases.map(\.rawValue), got: raw)
+        }
+        return level
     }
 
     func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {

@@ -88,6 +88,8 @@ actor RunFrame {
         var step = Step(iteration: iteration, reply: reply.text, model: reply.model, inputTokens: reply.usage.inputTokens,
                         outputTokens: reply.usage.outputTokens, latencyMS: reply.latency.milliseconds, blocks: [], feedback: nil, durationMS: 0,
                         compaction: pendingCompaction)
+        step.finishReason = reply.finishReason
+        step.attempts = reply.attempts
         pendingCompaction = nil
         let started = ContinuousClock.now
         let response = await respond(to: reply.text, iteration: iteration, step: &step)

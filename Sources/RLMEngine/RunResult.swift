@@ -95,6 +95,11 @@ public struct Step: Sendable, Encodable {
     public var durationMS: Double
     /// Set when the root conversation was compacted before this step's request.
     public var compaction: Compaction? = nil
+    /// Why the root model stopped writing (`stop`, `length` when the reply was cut at its token limit), as the
+    /// provider said it; nil when it did not say.
+    public var finishReason: String? = nil
+    /// HTTP attempts the root call took (more than 1 when a failure was retried).
+    public var attempts: Int = 1
 
     public init(iteration: Int, reply: String, model: String, inputTokens: Int, outputTokens: Int, latencyMS: Double, blocks: [CodeRun],
                 feedback: String?, durationMS: Double, compaction: Compaction? = nil) {
@@ -112,7 +117,7 @@ public struct Step: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
-        case blocks, feedback, durationMS = "duration_ms", compaction
+        case blocks, feedback, durationMS = "duration_ms", compaction, finishReason = "finish_reason", attempts
     }
 }
 

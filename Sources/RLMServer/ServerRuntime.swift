@@ -72,15 +72,7 @@ extension ServerRuntime {
     /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
     public static func engine(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(),
                               prices: PriceTable = .defaults) -> RLMEngine {
-        // The cost metric prices calls with the same table as the run's money budget.
-        let router = ModelRouter(config: config, logger: logger, pricing: { model in
-            prices.price(of: model).map { ModelPrice(inputPerMillion: $0.input, outputPerMillion: $0.output) }
-        })
-        let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
-        return RLMEngine(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
-                         windows: ModelWindows(override: config.subContextTokens, rootOverride: config.rootContextTokens,
-                                               compactionThreshold: config.compactionThreshold),
-                         recorder: recorder, prices: prices)
+        RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices)
     }
 }
 

@@ -8,18 +8,12 @@ public enum SandboxBackends {
     public static func factory(for config: RLMConfig) -> any SandboxFactory {
         switch config.sandboxBackend {
         case .local:
-            let isolation: IsolationLevel? = switch config.sandboxIsolation {
-            case .auto: nil
-            case .bubblewrap: .bubblewrap
-            case .unshare: .unshare
-            case .none: IsolationLevel.none
-            }
             var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB)
             limits.maxNamedWorkers = config.maxWorkspaceWorkers
             limits.tmpMB = config.sandboxTmpMB
             limits.totalMemoryMB = config.sandboxTotalMemoryMB
             return LocalSandboxFactory(settings: .init(
-                python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
+                python: config.python, isolation: config.sandboxIsolation, allowUnsafe: config.sandboxUnsafe,
                 limits: limits, maxWorkers: config.maxWorkers
             ))
         case .daytona:

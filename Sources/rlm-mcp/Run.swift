@@ -4,7 +4,7 @@ import Foundation
 import LanguageModels
 import RLMConfig
 import RLMEngine
-import RLMServer
+import SandboxBackends
 
 /// `rlm-mcp run`: one RLM run from the shell, with the same engine and sandbox as the MCP tools.
 struct Run: AsyncParsableCommand {
@@ -66,16 +66,12 @@ struct Run: AsyncParsableCommand {
         let context = try readContext()
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         let history = try HistorySetup.open(config: config, logger: logger)
-        let engine = ServerRuntime.engine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
-        let provider = SandboxProvider(config: config)
-        let workspace = Workspace(provider: provider)
-        let request = RunRequest(
-            task: task, context: context, models: RunModels(root: config.model, sub: config.subtaskModel),
-            limits: RunLimits(maxIterations: config.maxIterations, maxDepth: config.maxDepth, maxLLMCalls: config.maxLLMCalls,
-                              maxTotalTokens: config.maxTotalTokens, timeout: .seconds(config.runTimeoutSeconds),
-                              maxCostUSD: maxCostUsd ?? config.maxCostUSD),
-            origin: RunOrigin(tool: "run")
-        )
+        let engine = RLMEngine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
+        let sandbox = RunSandbox(factory: SandboxBackends.factory(for: config))
+        var limits = RunLimits(config: config)
+        if let maxCostUsd { limits.maxCostUSD = maxCostUsd }
+        let request = RunRequest(task: task, context: context, models: RunModels(root: config.model, sub: config.subtaskModel),
+                                 limits: limits, origin: RunOrigin(tool: "run"))
         // Progress lines are for a person watching; a pipe or a log file gets only the result.
         let showProgress: RLMEngine.Progress = { @Sendable _, _, message in
             FileHandle.standardError.write(Data("rlm-mcp: \(message)\n".utf8))
@@ -83,15 +79,13 @@ struct Run: AsyncParsableCommand {
         let progress = isatty(STDERR_FILENO) == 1 ? showProgress : nil
         let result: RunResult
         do {
-            result = try await engine.run(request, sandbox: { try await workspace.sandbox() }, progress: progress)
+            result = try await engine.run(request, sandbox: { try await sandbox.get() }, progress: progress)
         } catch {
-            await workspace.close()
-            await provider.shutdown()
+            await sandbox.close()
             await history.close()
             throw error
         }
-        await workspace.close()
-        await provider.shutdown()
+        await sandbox.close()
         await history.close()
         if json {
             let encoder = JSONEncoder()

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 #if canImport(Glibc)
 import Glibc
@@ -6,16 +7,8 @@ import Glibc
 import Musl
 #endif
 
-/// How local workers are fenced off from the host, strongest first.
-public enum IsolationLevel: String, Sendable, CaseIterable, Codable {
-    /// bubblewrap: private filesystem view (read-only system dirs, private work dir and /tmp), no network, own PID space.
-    case bubblewrap
-    /// Linux namespaces via `unshare`: no network, own PID space; the host filesystem stays visible (read-only to the
-    /// worker's user where permissions allow).
-    case unshare
-    /// No isolation at all; only with an explicit opt-in.
-    case none
-}
+/// The isolation levels live in RLMCommon, shared with the configuration that chooses one.
+public typealias IsolationLevel = RLMCommon.IsolationLevel
 
 /// Builds the command line that starts a program under an isolation level, and finds the strongest level that works.
 public struct IsolationPlan: Sendable {
