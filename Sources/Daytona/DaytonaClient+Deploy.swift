@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import RLMCommon
 import NIOCore
 
 /// What `rlm-mcp deploy` needs beyond worker sandboxes: a long-lived sandbox with environment variables, its preview
@@ -8,17 +9,17 @@ extension DaytonaClient {
     /// Creates a private sandbox whose processes get `environment` (secrets travel only in this request, never in a
     /// file), without auto-stop or auto-delete: a deployment lives until it is stopped or deleted.
     public func createSandbox(labels: [String: String], environment: [String: String]) async throws -> DaytonaSandboxInfo {
-        var body: [String: Any] = [
-            "labels": labels,
-            "env": environment,
-            "public": false,
-            "autoStopInterval": 0,
-            "autoDeleteInterval": -1,
+        var body: [String: JSONValue] = [
+            "labels": .object(labels.mapValues(JSONValue.string)),
+            "env": .object(environment.mapValues(JSONValue.string)),
+            "public": .bool(false),
+            "autoStopInterval": .int(0),
+            "autoDeleteInterval": .int(-1),
             // The deployed server itself calls the model providers; its workers stay in local sandboxes without network.
-            "networkBlockAll": false,
+            "networkBlockAll": .bool(false),
         ]
-        if let target = settings.target { body["target"] = target }
-        if let snapshot = settings.snapshot { body["snapshot"] = snapshot }
+        if let target = settings.target { body["target"] = .string(target) }
+        if let snapshot = settings.snapshot { body["snapshot"] = .string(snapshot) }
         let response = try await call(.POST, "\(settings.apiURL)/sandbox", body: Self.json(body), retry: .rateLimitOnly,
                                       operation: "creating the deployment sandbox")
         return try decode(DaytonaSandboxInfo.self, response, operation: "creating the deployment sandbox")

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 import NIOHTTP1
 
 /// Sandbox lifecycle on the main API: create, wait until started, get, list by label, delete.
@@ -6,15 +7,15 @@ extension DaytonaClient {
     /// Creates a sandbox with `labels` (plus the SDK's language label), the configured target, snapshot and network
     /// access, and the auto-stop/auto-delete intervals that bound a leak.
     public func createSandbox(labels: [String: String]) async throws -> DaytonaSandboxInfo {
-        var body: [String: Any] = [
-            "labels": labels.merging(["code-toolbox-language": "python"]) { mine, _ in mine },
-            "env": [String: String](),
-            "public": false,
-            "autoStopInterval": settings.autoStopMinutes,
-            "autoDeleteInterval": settings.autoDeleteMinutes,
+        var body: [String: JSONValue] = [
+            "labels": .object(labels.merging(["code-toolbox-language": "python"]) { mine, _ in mine }.mapValues(JSONValue.string)),
+            "env": .object([:]),
+            "public": .bool(false),
+            "autoStopInterval": .int(settings.autoStopMinutes),
+            "autoDeleteInterval": .int(settings.autoDeleteMinutes),
         ].merging(settings.network.requestFields) { $1 }
-        if let target = settings.target { body["target"] = target }
-        if let snapshot = settings.snapshot { body["snapshot"] = snapshot }
+        if let target = settings.target { body["target"] = .string(target) }
+        if let snapshot = settings.snapshot { body["snapshot"] = .string(snapshot) }
         let response = try await call(.POST, "\(settings.apiURL)/sandbox", body: Self.json(body), retry: .rateLimitOnly,
                                       operation: "creating a sandbox")
         return try decode(DaytonaSandboxInfo.self, response, operation: "creating a sandbox")

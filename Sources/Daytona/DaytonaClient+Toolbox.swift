@@ -10,26 +10,26 @@ extension DaytonaClient {
     /// Runs a shell command to completion. The timeout is always explicit (the daemon's default is 10 s) and the HTTP
     /// wait is 5 s longer; a timeout comes back as HTTP 408. Never retried except on 429: it may have run.
     public func execute(toolbox: String, command: String, cwd: String?, timeout: Duration) async throws -> DaytonaExecuteResult {
-        var body: [String: Any] = ["command": command, "timeout": max(1, Int(timeout.components.seconds))]
-        if let cwd { body["cwd"] = cwd }
+        var body: [String: JSONValue] = ["command": .string(command), "timeout": .int(max(1, Int(timeout.components.seconds)))]
+        if let cwd { body["cwd"] = .string(cwd) }
         let response = try await call(.POST, "\(toolbox)/process/execute", body: Self.json(body), retry: .rateLimitOnly,
                                       operation: "running a command", timeout: timeout + .seconds(5))
-        guard let object = try? JSONSerialization.jsonObject(with: response.data) as? [String: Any] else {
+        guard let object = JSONValue.parse(response.data)?.objectMembers else {
             throw DaytonaError.malformed(operation: "running a command", detail: "expected a JSON object")
         }
-        let code = (object["exitCode"] as? Int) ?? (object["code"] as? Int) ?? 0
-        return DaytonaExecuteResult(exitCode: code, result: object["result"] as? String ?? "")
+        let code = object["exitCode"]?.intValue ?? object["code"]?.intValue ?? 0
+        return DaytonaExecuteResult(exitCode: code, result: object["result"]?.stringValue ?? "")
     }
 
     /// Creates a session; an existing session of that id counts as created (so a retry is harmless).
     public func createSession(toolbox: String, id: String) async throws {
-        _ = try await call(.POST, "\(toolbox)/process/session", body: Self.json(["sessionId": id]), retry: .idempotent,
+        _ = try await call(.POST, "\(toolbox)/process/session", body: Self.json(["sessionId": .string(id)]), retry: .idempotent,
                            operation: "creating session \(id)", accept: { (200...299).contains($0) || $0 == 409 })
     }
 
     /// Starts `command` in a session without waiting (`runAsync`), input not echoed into the log; returns its id.
     public func startCommand(toolbox: String, session: String, command: String) async throws -> String {
-        let body: [String: Any] = ["command": command, "runAsync": true, "async": true, "suppressInputEcho": true]
+        let body: [String: JSONValue] = ["command": .string(command), "runAsync": .bool(true), "async": .bool(true), "suppressInputEcho": .bool(true)]
         let response = try await call(.POST, "\(toolbox)/process/session/\(Self.pathComponent(session))/exec", body: Self.json(body),
                                       retry: .rateLimitOnly, operation: "starting a command in session \(session)")
         struct Started: Decodable { var cmdId: String?; var id: String? }
@@ -43,7 +43,7 @@ extension DaytonaClient {
     /// Writes to a running command's stdin. Not retried except on 429: a repeated frame would be read twice.
     public func sendInput(toolbox: String, session: String, command: String, data: String) async throws {
         _ = try await call(.POST, "\(toolbox)/process/session/\(Self.pathComponent(session))/command/\(Self.pathComponent(command))/input",
-                           body: Self.json(["data": data]), retry: .rateLimitOnly, operation: "sending input to a command")
+                           body: Self.json(["data": .string(data)]), retry: .rateLimitOnly, operation: "sending input to a command")
     }
 
     /// The whole log so far (the polling fallback reads the part past what it already has).

@@ -109,15 +109,15 @@ public struct DaytonaClient: Sendable {
     func failure(status: Int, body: Data, operation: String) -> DaytonaError {
         var message = String(decoding: body.prefix(1000), as: UTF8.self)
         var code: String?
-        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
-            if let text = object["message"] as? String {
+        if let object = JSONValue.parse(body)?.objectMembers {
+            if case let .string(text)? = object["message"] {
                 message = text
-            } else if let list = object["message"] as? [String] {
-                message = list.joined(separator: "; ")
-            } else if let text = object["error"] as? String {
+            } else if case let .array(items)? = object["message"], case let texts = items.compactMap(\.stringValue), texts.count == items.count {
+                message = texts.joined(separator: "; ")
+            } else if case let .string(text)? = object["error"] {
                 message = text
             }
-            code = object["code"] as? String
+            code = object["code"]?.stringValue
         }
         message = redact(message)
         if status == 401 || status == 403 { return .rejectedKey(status: status, operation: operation, message: message) }
@@ -137,8 +137,8 @@ public struct DaytonaClient: Sendable {
         }
     }
 
-    static func json(_ object: [String: Any]) -> Body {
-        .json((try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8))
+    static func json(_ object: [String: JSONValue]) -> Body {
+        .json((try? JSONEncoder().encode(object)) ?? Data("{}".utf8))
     }
 
     static func query(_ items: [(String, String)]) -> String {

@@ -38,11 +38,11 @@ public enum SandboxNetwork: Sendable, Equatable {
     case allowList([String])
 
     /// The creation-request fields that ask for this access.
-    var requestFields: [String: Any] {
+    var requestFields: [String: JSONValue] {
         switch self {
-        case .blocked: ["networkBlockAll": true]
-        case .open: ["networkBlockAll": false]
-        case let .allowList(cidrs): ["networkBlockAll": false, "networkAllowList": cidrs.joined(separator: ",")]
+        case .blocked: ["networkBlockAll": .bool(true)]
+        case .open: ["networkBlockAll": .bool(false)]
+        case let .allowList(cidrs): ["networkBlockAll": .bool(false), "networkAllowList": .string(cidrs.joined(separator: ","))]
         }
     }
 }

@@ -453,9 +453,6 @@ struct RunEnding: Error {
 /// Run ids: `run_` and 48 random bits in hex, enough to tell runs apart in logs and trajectories.
 enum RunIDs {
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bits = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF
-        let hex = String(bits, radix: 16)
-        return "run_" + String(repeating: "0", count: 12 - hex.count) + hex
+        "run_" + RandomID.bytes(6).map { String(format: "%02x", $0) }.joined()
     }
 }

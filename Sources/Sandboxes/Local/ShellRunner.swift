@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 #if canImport(Glibc)
 import Glibc
@@ -53,11 +54,10 @@ enum ShellRunner {
             process.killGroup()
         }
         try Task.checkCancellation()
-        let elapsed = ContinuousClock.now - started
         return ShellResult(
             stdout: outcome.stdout, stderr: outcome.stderr + (timedOut.isSet ? "\n[timed out after \(timeout.components.seconds) s; the command was killed]" : ""),
             exitCode: outcome.exitCode, timedOut: timedOut.isSet, truncated: outcome.truncated,
-            durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            durationMS: (ContinuousClock.now - started).milliseconds
         )
     }
 
