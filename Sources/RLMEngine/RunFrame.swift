@@ -20,20 +20,20 @@ actor RunFrame {
     private let startedAt = ContinuousClock.now
     private var steps: [Step] = []
     private var iterations = 0
-    private var contextLoad: Task<LoadedVariable, Error>?
+    var contextLoad: Task<LoadedVariable, Error>?
     /// Where `context` was loaded from, to load it again into a fresh worker.
-    private var contextFile: ContextFile?
+    var contextFile: ContextFile?
     /// The file this run uploaded the context to, deleted when the run ends (a sandbox file named by the caller is kept).
-    private var uploadedContext: String?
-    private var variablesSent = false
+    var uploadedContext: String?
+    var variablesSent = false
     /// The namespace's worker died (a timeout, a memory limit); the next code block gets a fresh one with `context` again.
-    private var namespaceLost = false
+    var namespaceLost = false
     /// The conversation with the root model, compacted when it would outgrow the window.
-    private var history = RootHistory(system: "", task: "")
-    private var estimator = TokenEstimator()
+    var history = RootHistory(system: "", task: "")
+    var estimator = TokenEstimator()
     nonisolated let compactor: HistoryCompactor
     /// The compaction made for the request in flight, recorded on its step.
-    private var pendingCompaction: Compaction?
+    var pendingCompaction: Compaction?
 
     init(engine: RLMEngine, request: RunRequest, depth: Int, ledger: RunLedger, sandbox: SandboxHandle, check: SubmissionCheck?,
          progress: RLMEngine.Progress?) {
@@ -173,73 +173,6 @@ actor RunFrame {
         }
     }
 
-    /// What a reply's code blocks did.
-    private struct BlockRuns {
-        var runs: [CodeRun] = []
-        /// The fields given to `SUBMIT`, when a block called it.
-        var submitted: [String: JSONValue]?
-        /// Blocks not run after a submission or an error.
-        var skipped = 0
-        /// A block lost the namespace's worker (a timeout, a crash): the next block starts in a fresh one.
-        var workerLost = false
-    }
-
-    /// Runs a reply's code blocks in order in the run's namespace, stopping at a submission or at the first error
-    /// (later blocks usually depend on the failed one).
-    private func runBlocks(_ blocks: [String]) async throws -> BlockRuns {
-        let sandbox = try await sandbox.get()
-        _ = try await contextLoad?.value
-        if namespaceLost { try await reload(into: sandbox) }
-        let log = SubCallLog()
-        let broker = SubCallBroker(engine: engine, frame: self, log: log)
-        var ran = BlockRuns()
-        for (index, code) in blocks.enumerated() {
-            let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
-            let result: ExecResult
-            do {
-                result = try await sandbox.execute(ExecRequest(
-                    code: code, namespace: .named(namespace), variables: pendingVariables(), timeout: timeout,
-                    maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
-                ))
-            } catch let SandboxError.workerLost(failure) {
-                // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
-                result = .lost(failure, durationMS: 0)
-            }
-            if result.workerFailure != nil {
-                namespaceLost = true
-                ran.workerLost = true
-            }
-            ran.runs.append(CodeRun(
-                code: code, stdout: result.stdout, stderr: result.stderr, error: result.error.map(Observation.describe),
-                submitted: result.submitted != nil, truncated: result.truncated, durationMS: result.durationMS, subCalls: await log.drain()
-            ))
-            if result.submitted != nil || result.error != nil {
-                ran.submitted = result.submitted
-                ran.skipped = blocks.count - index - 1
-                return ran
-            }
-        }
-        return ran
-    }
-
-    /// Gives a fresh worker what the lost one had at the start: `context` and the run's variables.
-    private func reload(into sandbox: any Sandbox) async throws {
-        namespaceLost = false
-        variablesSent = false
-        if let file = contextFile {
-            _ = try await sandbox.loadVariable("context", fromFile: file.path, kind: file.kind, namespace: namespace, timeout: request.limits.execTimeout)
-        }
-    }
-
-    /// The run's extra variables, sent with the first execution only.
-    private func pendingVariables() -> [String: JSONValue]? {
-        guard !variablesSent else { return nil }
-        variablesSent = true
-        var variables = request.variables
-        if request.context == .none { variables["context"] = JSONValue.null }
-        return variables.isEmpty ? nil : variables
-    }
-
     private func verdict(on fields: [String: JSONValue]) async throws -> SubmissionVerdict {
         guard let check else { return .accept(fields: [:]) }
         return try await check(fields, try await sandbox.get())
@@ -279,49 +212,7 @@ actor RunFrame {
         }
     }
 
-    /// The one place the loop compacts: folds older iterations or cuts the latest when the next request would pass the
-    /// threshold, and ends the run when even the system prompt and task cannot fit.
-    private func fitHistory(iteration: Int, label: String, extra: String?) async -> Result<Void, RunEnding> {
-        switch compactor.decide(history, extra: extra, estimator: estimator) {
-        case .fits:
-            return .success(())
-        case let .tooSmall(fixedTokens):
-            let source = depth == 0 && engine.windows.rootOverride != nil ? "RLM_ROOT_CONTEXT_TOKENS" : "by the model's name"
-            return .failure(RunEnding(result: await finish(.error, message: """
-                the root model's context window is too small: the system prompt and task alone take about \(fixedTokens) tokens, \
-                and a request may take \(compactor.limit) (\(Int(compactor.threshold * 100)) % of \(compactor.windowTokens) tokens, \
-                \(source)); raise RLM_ROOT_CONTEXT_TOKENS (or RLM_COMPACTION_THRESHOLD) or shorten the task
-                """)))
-        case let .compact(fold, cutLatestTo):
-            await progress?(iteration, request.limits.maxIterations, "\(label): compacting history")
-            let (compacted, record) = await compactor.compact(
-                history, fold: fold, cutLatestTo: cutLatestTo, iteration: iteration, extra: extra, estimator: estimator,
-                inventory: { [self] in await self.replInventory() }
-            )
-            history = compacted
-            pendingCompaction = record
-            return .success(())
-        }
-    }
-
-    /// The REPL's variables, listed by code run in the run's namespace.
-    private func replInventory() async -> ReplInventory {
-        if namespaceLost { return .unavailable("the worker running the code was restarted; the next block has only `context`") }
-        do {
-            let sandbox = try await sandbox.get()
-            _ = try await contextLoad?.value
-            let result = try await sandbox.execute(ExecRequest(
-                code: ReplInventory.snippet, namespace: .named(namespace), variables: pendingVariables(),
-                timeout: min(.seconds(30), await ledger.remainingTime), maxOutputChars: 40_000
-            ))
-            if let error = result.error { return .unavailable("listing them failed: \(error.type): \(error.message)") }
-            return ReplInventory.parse(stdout: result.stdout)
-        } catch {
-            return .unavailable("listing them failed: \(error)")
-        }
-    }
-
-    private func sandboxFailure(_ error: Error) async throws -> RunResult {
+    func sandboxFailure(_ error: Error) async throws -> RunResult {
         try Task.checkCancellation()
         if error is CancellationError { throw error }
         return await finish(.error, message: "the sandbox failed: \(error)")
@@ -332,64 +223,6 @@ actor RunFrame {
         let seconds = Int(await ledger.remainingTime.seconds)
         return "[iteration \(iteration + 1) of \(request.limits.maxIterations) next · \(await ledger.callsLeft) LLM calls and \(seconds) s left] "
             + (left == 1 ? "This is your last iteration: SUBMIT your best verified answer now." : "Continue, or SUBMIT(answer=...) once the output supports it.")
-    }
-
-    // MARK: - Context
-
-    /// Waits for the context's shape and starts the conversation with the system prompt and the task; a context that
-    /// cannot be loaded ends the run (or, when it is the caller's mistake, throws `RunInputError`).
-    private func startHistory() async throws -> RunResult? {
-        let shape: String
-        do {
-            shape = try await contextShape()
-        } catch let error as SandboxError {
-            switch error {
-            case .notFound, .invalidPath: throw RunInputError(message: "the context file: \(error)")
-            default: return try await sandboxFailure(error)
-            }
-        } catch {
-            return try await sandboxFailure(error)
-        }
-        let limits = request.limits
-        history = RootHistory(
-            system: engine.prompts.system(limits: limits, depth: depth, subModel: request.models.sub,
-                                          subPromptChars: engine.windows.promptChars(of: request.models.sub),
-                                          instructions: request.instructions),
-            task: "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."
-        )
-        return nil
-    }
-
-    private func startLoadingContext() {
-        let sandbox = sandbox, namespace = namespace
-        Task { await sandbox.prefetch() }
-        // Inline contexts travel as one file upload, then load into the namespace; a sandbox file only loads.
-        guard let file = ContextFile(request.context, runID: runID) else { return }
-        let timeout = request.limits.execTimeout
-        contextFile = file
-        if file.upload != nil { uploadedContext = file.path }
-        contextLoad = Task {
-            let box = try await sandbox.get()
-            if let data = file.upload { _ = try await box.uploadFile(path: file.path, data: data) }
-            return try await box.loadVariable("context", fromFile: file.path, kind: file.kind, namespace: namespace, timeout: timeout)
-        }
-    }
-
-    /// What the root model is told about `context`: its type, size, a preview and how to chunk it — never the context.
-    private func contextShape() async throws -> String {
-        let promptChars = engine.windows.promptChars(of: request.models.sub)
-        switch request.context {
-        case .none:
-            return "No context was given (`context` is None): solve the task with code and sub-calls."
-        case let .text(text):
-            return ContextDescription.text(text, promptChars: promptChars)
-        case let .json(value):
-            return ContextDescription.json(value, promptChars: promptChars)
-        case let .sandboxFile(path):
-            let loaded = try await contextLoad!.value
-            return "`context` was loaded from the sandbox file \(path): a \(loaded.type) of length \(loaded.length). "
-                + "Look at it with code before planning."
-        }
     }
 
     // MARK: - Ending
