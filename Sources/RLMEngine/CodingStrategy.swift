@@ -70,8 +70,13 @@ extension RLMEngine {
 
 /// The last code submitted and how its tests went.
 actor CodeAttempts {
-    private(set) var last: (code: String, outcome: TestOutcome)?
-    func record(code: String, outcome: TestOutcome) { last = (code, outcome) }
+    struct Attempt: Sendable {
+        let code: String
+        let outcome: TestOutcome
+    }
+
+    private(set) var last: Attempt?
+    func record(code: String, outcome: TestOutcome) { last = Attempt(code: code, outcome: outcome) }
 }
 
 struct TestOutcome: Sendable {
