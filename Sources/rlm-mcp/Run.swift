@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
         }
         let context = try readContext()
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
-        let history = try HistorySetup.open(config: config, logger: logger)
+        let history = try await HistorySetup.open(config: config, logger: logger)
         let engine = ServerRuntime.engine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
         let provider = SandboxProvider(config: config)
         let workspace = Workspace(provider: provider)

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import History
+import RLMConfig
+import RunViewer
+
+/// `rlm-mcp runs serve`: the /runs viewer on 127.0.0.1 for stdio users (the HTTP server mounts it at /runs itself).
+struct RunsServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Open the run viewer in a browser: http://127.0.0.1:PORT/runs (no MCP endpoint).",
+        discussion: "With MCP_AUTH_TOKEN set the page asks for that token once and keeps an HttpOnly session cookie."
+    )
+
+    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
+    var port = 8765
+
+    @OptionGroup var options: ConfigOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port))") }
+    }
+
+    func run() async throws {
+        let config = try options.resolve()
+        guard config.historyEnabled else { throw failRuns(HistoryError.disabled) }
+        let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
+        try await ViewerServer.run(config: config, port: port, logger: logger) { port in
+            // Printed on stdout so scripts and tests can read the address; the log goes to stderr.
+            FileHandle.standardOutput.write(Data("rlm-mcp runs viewer on http://127.0.0.1:\(port)/runs\n".utf8))
+        }
+    }
+}
