@@ -28,17 +28,21 @@ public struct RunViewer: Sendable {
                       prices: config.pricesFile.flatMap { try? PriceTable.loading(file: $0) } ?? .defaults)
     }
 
-    /// Adds the login middleware (call this before the router's access guard is added) and the /runs routes.
-    public func mount<Context: RequestContext>(on router: Router<Context>) {
+    /// Adds the login middleware to `router` and the /runs routes behind `accessGuard`. Call it before the router's
+    /// own guard is added: Hummingbird applies a middleware only to routes added after it, so the login form stays
+    /// reachable while every page sits behind the guard.
+    public func mount<Context: RequestContext>(on router: Router<Context>,
+                                               guardedBy accessGuard: any MiddlewareProtocol<Request, Response, Context>) {
         router.add(middleware: ViewerAccessMiddleware<Context>(session: session, templates: templates))
-        ViewerRoutes(viewer: self).register(on: router)
+        ViewerRoutes(viewer: self).register(on: router.group("/runs").add(middleware: accessGuard))
     }
 
     /// Mounts the viewer on an MCP server's router when the history is on; a viewer that cannot load is logged and left out.
-    public static func mount<Context: RequestContext>(on router: Router<Context>, config: RLMConfig, logger: Logger) {
+    public static func mount<Context: RequestContext>(on router: Router<Context>, config: RLMConfig, logger: Logger,
+                                                      guardedBy accessGuard: any MiddlewareProtocol<Request, Response, Context>) {
         guard config.historyEnabled else { return }
         do {
-            try RunViewer(config: config).mount(on: router)
+            try RunViewer(config: config).mount(on: router, guardedBy: accessGuard)
         } catch {
             logger.warning("the /runs viewer is off: \(error)")
         }

@@ -7,17 +7,18 @@ import Hummingbird
 struct ViewerRoutes: Sendable {
     let viewer: RunViewer
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("/runs") { request, _ in try await list(request) }
-        router.get("/runs/static/{file}") { _, context in
+    /// `group` is the `/runs` route group, already behind the access guard.
+    func register<Context: RequestContext>(on group: RouterGroup<Context>) {
+        group.get("") { request, _ in try await list(request) }
+        group.get("static/{file}") { _, context in
             let name = context.parameters.get("file") ?? ""
             guard let data = ViewerTemplates.staticFile(name) else { return ViewerResponse.text("not found", status: .notFound) }
             let type = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8"
             return Response(status: .ok, headers: ViewerResponse.secured([.contentType: type, .cacheControl: "max-age=300"]),
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
-        router.get("/runs/{id}") { request, context in try await run(context.parameters.get("id") ?? "", request: request) }
-        router.get("/runs/{id}/events") { request, context in
+        group.get("{id}") { request, context in try await run(context.parameters.get("id") ?? "", request: request) }
+        group.get("{id}/events") { request, context in
             let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
             return try await LiveRunEvents(viewer: viewer).response(runID: context.parameters.get("id") ?? "", after: after)
         }

@@ -9,8 +9,9 @@ public enum ViewerServer {
     public static func run(config: RLMConfig, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let viewer = try RunViewer(config: config)
         let router = Router(context: BasicRequestContext.self)
-        viewer.mount(on: router)
-        router.add(middleware: LoopbackGuardMiddleware(token: config.authToken))
+        let accessGuard = LoopbackGuardMiddleware<BasicRequestContext>(token: config.authToken)
+        viewer.mount(on: router, guardedBy: accessGuard)
+        router.add(middleware: accessGuard)
         router.get("/") { _, _ in ViewerResponse.redirect(to: "/runs") }
         let application = Application(
             router: router,

@@ -12,20 +12,14 @@ struct RunsServe: AsyncParsableCommand {
         discussion: "With MCP_AUTH_TOKEN set the page asks for that token once and keeps an HttpOnly session cookie."
     )
 
-    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
-    var port = 8765
-
+    /// `--port` (MCP_PORT, default 8000; 0 picks a free one) comes from the shared options; the address is always 127.0.0.1.
     @OptionGroup var options: ConfigOptions
-
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port))") }
-    }
 
     func run() async throws {
         let config = try options.resolve()
         guard config.historyEnabled else { throw failRuns(HistoryError.disabled) }
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
-        try await ViewerServer.run(config: config, port: port, logger: logger) { port in
+        try await ViewerServer.run(config: config, port: config.port, logger: logger) { port in
             // Printed on stdout so scripts and tests can read the address; the log goes to stderr.
             FileHandle.standardOutput.write(Data("rlm-mcp runs viewer on http://127.0.0.1:\(port)/runs\n".utf8))
         }
