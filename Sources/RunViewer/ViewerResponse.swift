@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Responses with the viewer's security headers: a strict Content-Security-Policy (only this server's own script and
-/// style, no inline code, no framing), no MIME sniffing, no referrer.
+/// style, no inline code, no framing), no MIME sniffing, no referrer to other sites.
 enum ViewerResponse {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -12,7 +12,7 @@ enum ViewerResponse {
         var headers = headers
         headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin" // "no-referrer" would make browsers send `Origin: null` on the login POST
         headers[.cacheControl] = headers[.cacheControl] ?? "no-store"
         return headers
     }
