@@ -6,7 +6,9 @@
 - recording overhead per step: the needle task (2 root steps + 1 sub-call, fake LLM at 0 ms, paced runs) over MCP stdio
   with RLM_HISTORY=off and on, interleaved; overhead = (median on - median off) / 2 steps;
 - `rlm-mcp runs list` with 100,000 runs stored (filled straight into the schema the binary created, 3 steps each for
-  1 in 100 runs): its wall time minus that of `rlm-mcp --version` (process start-up) measured in the same loop.
+  1 in 100 runs): its wall time minus that of `rlm-mcp --version` (process start-up) measured in the same loop;
+- the /runs viewer over the same 100,000 runs (`rlm-mcp runs serve`): the list page (200 newest), a status filter, a
+  task search (a scan of every task), and a trajectory page, each a full HTTP GET on a kept-warm server.
 """
 
 from __future__ import annotations
@@ -109,6 +111,33 @@ def list_latency(binary: str, count: int, repeats: int) -> None:
             median = statistics.median(values)
             extra = "" if name.startswith("baseline") else f", {median - base:.1f} ms over process start-up"
             print(f"{name} with {count} runs stored: {median:.1f} ms median of {repeats}{extra}")
+        page_latency(binary, env, count, repeats)
+
+
+def page_latency(binary: str, env: dict[str, str], count: int, repeats: int) -> None:
+    server = subprocess.Popen([binary, "runs", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        base = server.stdout.readline().split()[-1].rsplit("/runs", 1)[0]
+        pages = {
+            "/runs (200 newest)": "/runs",
+            "/runs?status=error": "/runs?status=error",
+            "/runs?q=batch 99999 (task search)": "/runs?q=batch+99999",
+            "/runs/<id> (3 steps)": "/runs/run_000000000064",
+        }
+        for path in pages.values():
+            urllib.request.urlopen(base + path).read()  # warm: the store opens on the first request
+        times: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(repeats):
+            for name, path in pages.items():
+                started = time.perf_counter()
+                body = urllib.request.urlopen(base + path).read()
+                times[name].append((time.perf_counter() - started) * 1000)
+                assert body, name
+        for name, values in times.items():
+            print(f"page {name} with {count} runs stored: {statistics.median(values):.1f} ms median of {repeats}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def main() -> None:
