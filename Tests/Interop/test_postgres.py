@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -100,3 +101,27 @@ def test_the_http_servers_viewer_shows_runs_another_process_recorded_behind_the_
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_a_process_killed_mid_run_leaves_its_run_interrupted_for_the_next_one(tmp_path, database_url):
+    slow = {"models": {"gpt-4o-mini": "sub"}, "root": {"default": "```python\nimport time\ntime.sleep(0.5)\nprint('step')\n```"}}
+    with fake_llm(slow, tmp_path) as llm:
+        env = {"OPENAI_API_KEY": CANARY_OPENAI_KEY, "OPENAI_BASE_URL": llm + "/v1", "RLM_DATABASE_URL": database_url}
+        process = subprocess.Popen([BINARY, "run", "--task", "killed midway", "--max-iterations", "50"], cwd=tmp_path,
+                                   env=server_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                mine = [r for r in list_runs(database_url) if r["task"] == "killed midway"]
+                if mine and mine[0]["iterations"] == 0 and mine[0]["status"] == "running":
+                    shown = subprocess.run([BINARY, "runs", "show", mine[0]["run_id"], "--json"], capture_output=True, text=True,
+                                           env=server_env({"RLM_DATABASE_URL": database_url}), timeout=60)
+                    if json.loads(shown.stdout)["steps"]:
+                        break
+                process.poll()
+                assert process.returncode is None, "the run ended before it could be killed"
+                time.sleep(0.1)
+        finally:
+            process.kill()
+            process.wait()
+    [run] = [r for r in list_runs(database_url) if r["task"] == "killed midway"]
+    assert run["status"] == "interrupted"
