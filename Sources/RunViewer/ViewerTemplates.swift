@@ -26,11 +26,13 @@ struct ViewerTemplates: Sendable {
         library.render(page, withTemplate: name) ?? ""
     }
 
+    /// The files under /runs/static/, by exact name: nothing else in the bundle (or beside it) is ever served.
+    static let staticFiles = ["viewer.js": ("viewer", "js"), "viewer.css": ("viewer", "css")]
+
     /// A static file (`viewer.js`, `viewer.css`) from the bundle.
     static func staticFile(_ name: String) -> Data? {
-        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2, ["js", "css"].contains(parts[1]),
-              let url = Bundle.module.url(forResource: parts[0], withExtension: parts[1], subdirectory: "Static") else { return nil }
+        guard let (base, ext) = staticFiles[name],
+              let url = Bundle.module.url(forResource: base, withExtension: ext, subdirectory: "Static") else { return nil }
         return try? Data(contentsOf: url)
     }
 }

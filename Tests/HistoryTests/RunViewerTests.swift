@@ -54,8 +54,17 @@ import Testing
                 }
             }
             try await client.execute(uri: "/runs/run_missing", method: .get) { #expect($0.status == .notFound) }
+            // Filters by date, tool, status and task text narrow the list.
+            for (query, shown) in [("since=2000-01-01", true), ("since=2999-01-01", false), ("until=2000-01-01", false),
+                                   ("tool=rlm_execute", true), ("tool=rlm_query", false), ("status=running", true),
+                                   ("status=error", false), ("q=__PWNED", true), ("q=absent", false)] {
+                try await client.execute(uri: "/runs?" + query, method: .get) { response in
+                    #expect(String(buffer: response.body).contains("href=\"/runs/run_hostile\"") == shown, "\(query)")
+                }
+            }
             try await client.execute(uri: "/runs/static/viewer.js", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/runs/static/..%2F..%2FPackage.swift", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/runs/static/..%2FTemplates%2Flist.css", method: .get) { #expect($0.status == .notFound) }
         }
     }
 
