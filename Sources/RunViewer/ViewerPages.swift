@@ -26,8 +26,8 @@ struct ListPage: Sendable {
 
 /// A trajectory page's values.
 struct RunPage: Sendable {
-    var id, status, tool, started, duration, rootModel, subModel, task, contextKind, contextPreview, cost: String
-    var parent, workspace, answer, message: String?
+    var id, status, tool, started, duration, rootModel, subModel, task, contextKind, cost: String
+    var contextPreview, parent, workspace, answer, message: String?
     var iterations, llmCalls, tokens, contextSize, stepCount: Int
     var steps: [StepView]
     var children: [String]
@@ -110,7 +110,7 @@ enum ViewerFormat {
         return RunPage(
             id: summary.runID, status: summary.status, tool: summary.tool, started: when(summary.startedAt),
             duration: millis(summary.durationMS), rootModel: summary.rootModel, subModel: summary.subModel, task: summary.task,
-            contextKind: run.context.kind, contextPreview: run.context.preview, cost: cost(summary.costUSD),
+            contextKind: run.context.kind, cost: cost(summary.costUSD), contextPreview: nonEmpty(run.context.preview),
             parent: summary.parentRunID, workspace: run.workspace, answer: run.answer.map(text), message: run.message,
             iterations: summary.iterations, llmCalls: summary.llmCalls, tokens: summary.totalTokens, contextSize: run.context.size,
             stepCount: run.steps.count, steps: run.steps.map { step($0, prices: prices) }, children: run.children,
