@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Run history (History target): the embedded SQLite store.
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        // Run history shared by replicas (RLM_DATABASE_URL=postgres://…), and the /runs viewer's templates.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
         .executableTarget(
@@ -38,6 +41,7 @@ let package = Package(
                 "Sandboxes",
                 "Telemetry",
                 "History",
+                "RunViewer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -54,6 +58,7 @@ let package = Package(
                 "Sandboxes",
                 "JSONRPCWire",
                 "Telemetry",
+                "RunViewer",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -79,8 +84,23 @@ let package = Package(
         // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
         .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
                 // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.
-        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", "RLMCommon", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "RLMCommon", "LanguageModels", "Sandboxes"]),
+        .target(name: "History", dependencies: ["RLMEngine", "RLMConfig", "RLMCommon", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+        // The /runs web viewer: Hummingbird routes over the history, server-rendered Mustache templates.
+        .target(
+            name: "RunViewer",
+            dependencies: [
+                "History",
+                "RLMConfig",
+                "RLMEngine",
+                "RLMCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")]
+        ),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "RLMCommon", "RLMConfig", "LanguageModels", "Sandboxes", "RunViewer", .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry", "RLMCommon"], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(

@@ -6,6 +6,10 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
     case disabled
     case runNotFound(String)
     case invalidAge(String)
+    /// `RLM_DATABASE_URL` is malformed; `problem` never repeats the URL (it may hold a password).
+    case invalidDatabaseURL(problem: String)
+    /// The PostgreSQL server refused or failed; `server` is host:port/database, without credentials.
+    case database(server: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +21,10 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
             "no run \(id) in the history; `rlm-mcp runs list` shows the recorded runs"
         case let .invalidAge(text):
             "--older-than \(text): expected a number of days, hours or minutes such as 7d, 12h or 30m"
+        case let .invalidDatabaseURL(problem):
+            "RLM_DATABASE_URL: \(problem); expected postgres://user:password@host:5432/database?sslmode=disable|prefer|require"
+        case let .database(server, reason):
+            "PostgreSQL at \(server): \(reason); check RLM_DATABASE_URL and that the server is up"
         }
     }
 }

@@ -65,6 +65,15 @@ enum HistoryMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v2: run owner, workspace lookups") { db in
+            // The owner fingerprint (a bearer token's or a session's) the MCP resources filter on; null until the
+            // protocol layer passes it in a run's origin.
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN owner TEXT;
+                CREATE INDEX runs_workspace_started ON runs(workspace, started_at DESC);
+                CREATE INDEX runs_owner_started ON runs(owner, started_at DESC);
+                """)
+        }
         return migrator
     }
 }

@@ -6,23 +6,23 @@ import RLMEngine
 /// whatever has queued up in a single transaction, so a run never waits for the disk and a crash loses at most the
 /// events not yet written (the step in flight).
 public final class HistoryRecorder: RunRecorder, Sendable {
-    public let history: RunHistory
+    public let history: any RunStore
     private let queue: EventQueue
     private let wake: AsyncStream<Void>.Continuation
     private let writer: Task<Void, Never>
 
     /// `onError` hears a write that failed (worded for a log); the run goes on without it.
-    public init(history: RunHistory, onError: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(history: any RunStore, onError: @escaping @Sendable (String) -> Void = { _ in }) {
         self.history = history
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
-        let queue = EventQueue(), sink = HistorySink(history: history)
+        let queue = EventQueue()
         self.queue = queue
         writer = Task.detached {
             for await _ in signals {
                 let (events, waiters) = queue.take()
                 if !events.isEmpty {
-                    for problem in await sink.write(events) { onError("run history: \(problem)") }
+                    for problem in await history.write(events) { onError("run history: \(problem)") }
                 }
                 for waiter in waiters { waiter.resume() }
             }

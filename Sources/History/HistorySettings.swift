@@ -1,7 +1,8 @@
 import Foundation
 import RLMConfig
 
-/// Where and how the run history is kept: `RLM_HISTORY`, `RLM_DATA_DIR`, `RLM_HISTORY_DAYS`, `RLM_HISTORY_CONTEXT`.
+/// Where and how the run history is kept: `RLM_HISTORY`, `RLM_DATA_DIR`, `RLM_HISTORY_DAYS`, `RLM_HISTORY_CONTEXT`,
+/// `RLM_DATABASE_URL`.
 public struct HistorySettings: Sendable, Equatable {
     public var enabled: Bool
     /// The folder holding `history.sqlite`.
@@ -10,9 +11,12 @@ public struct HistorySettings: Sendable, Equatable {
     public var retentionDays: Int
     /// Keeps each run's whole context (`RLM_HISTORY_CONTEXT=1`); otherwise its type, size and a short preview.
     public var keepsContext: Bool
+    /// `RLM_DATABASE_URL`: when set, runs go to this PostgreSQL database instead of `history.sqlite`.
+    public var databaseURL: Secret?
 
-    public init(enabled: Bool = true, directory: String, retentionDays: Int = 30, keepsContext: Bool = false) {
+    public init(enabled: Bool = true, directory: String, retentionDays: Int = 30, keepsContext: Bool = false, databaseURL: Secret? = nil) {
         self.enabled = enabled
+        self.databaseURL = databaseURL
         self.directory = directory
         self.retentionDays = retentionDays
         self.keepsContext = keepsContext
@@ -20,7 +24,7 @@ public struct HistorySettings: Sendable, Equatable {
 
     public init(config: RLMConfig, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.init(enabled: config.historyEnabled, directory: config.dataDirectory ?? Self.defaultDirectory(environment: environment),
-                  retentionDays: config.historyDays, keepsContext: config.historyContext)
+                  retentionDays: config.historyDays, keepsContext: config.historyContext, databaseURL: config.databaseURL)
     }
 
     public var databasePath: String { (directory as NSString).appendingPathComponent("history.sqlite") }

@@ -107,13 +107,36 @@ public struct RecordedSubCall: Sendable, Codable, Equatable {
     }
 }
 
-/// Which runs `runs list` shows.
+/// Which runs a listing shows (`runs list`, the /runs page, the MCP resources); every field narrows it.
 public struct RunFilter: Sendable, Equatable {
     public var limit: Int
     public var status: String?
+    public var tool: String?
+    /// Runs started at or after this moment.
+    public var since: Date?
+    /// Runs started before this moment.
+    public var until: Date?
+    /// Text the task contains (case-insensitive, taken literally: `%` and `_` are not wildcards).
+    public var search: String?
+    /// Only runs this caller may see; nil shows every run (the CLI and the local viewer).
+    public var visibleTo: RunVisibility?
 
-    public init(limit: Int = 20, status: String? = nil) {
+    public init(limit: Int = 20, status: String? = nil, tool: String? = nil, since: Date? = nil, until: Date? = nil,
+                search: String? = nil, visibleTo: RunVisibility? = nil) {
         self.limit = limit
         self.status = status
+        self.tool = tool
+        self.since = since
+        self.until = until
+        self.search = search
+        self.visibleTo = visibleTo
+    }
+
+    /// `search` as a LIKE pattern with its wildcards escaped (`\` is the escape character).
+    var likePattern: String? {
+        guard let search, !search.isEmpty else { return nil }
+        let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
     }
 }

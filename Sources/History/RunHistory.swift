@@ -4,7 +4,7 @@ import GRDB
 import RLMEngine
 
 /// The run history in one SQLite file (WAL, so the CLI reads while a server writes): opening, sweeping, reading, deleting.
-public final class RunHistory: Sendable {
+public final class RunHistory: RunStore, Sendable {
     let pool: DatabasePool
     public let settings: HistorySettings
 
@@ -53,17 +53,27 @@ public final class RunHistory: Sendable {
     // MARK: - Reading
 
     public func list(_ filter: RunFilter = .init()) throws -> [RunSummary] {
-        try pool.read { db in
-            var sql = "SELECT \(Self.summaryColumns) FROM runs"
-            var arguments: StatementArguments = []
-            if let status = filter.status {
-                sql += " WHERE status = ?"
-                arguments += [status]
+        let clause = RunFilterSQL(filter, placeholder: { _ in "?" }, insensitiveLike: "LIKE")
+        var values: [any DatabaseValueConvertible] = clause.values.map { value in
+            switch value {
+            case let .text(text): text
+            case let .seconds(seconds): seconds
             }
-            sql += " ORDER BY started_at DESC LIMIT ?"
-            arguments += [filter.limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.summary)
         }
+        values.append(filter.limit)
+        let arguments = StatementArguments(values.map { $0.databaseValue })
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) FROM runs\(clause.whereClause) ORDER BY started_at DESC LIMIT ?",
+                             arguments: arguments).map(Self.summary)
+        }
+    }
+
+    public func write(_ events: [RunEvent]) async -> [String] {
+        await HistorySink(history: self).write(events)
+    }
+
+    public func shutdown() async {
+        try? pool.close()
     }
 
     public func detail(_ runID: String) throws -> RunDetail {

@@ -57,6 +57,7 @@ extension RLMConfig {
             ("RLM_DATA_DIR", dataDirectory ?? "$XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp"),
             ("RLM_HISTORY_DAYS", String(historyDays)),
             ("RLM_HISTORY_CONTEXT", historyContext ? "1" : "0"),
+            ("RLM_DATABASE_URL", databaseURL == nil ? "not set (history.sqlite)" : "set (hidden)"),
             ("RLM_PRICES_FILE", pricesFile ?? "built-in prices"),
             ("RLM_MAX_COST_USD", maxCostUSD.map { String($0) } ?? "0 (no limit)"),
         ]

@@ -109,6 +109,8 @@ public struct RLMConfig: Sendable {
     public var historyDays: Int
     /// Keeps each run's whole context in the history, not only a preview.
     public var historyContext: Bool
+    /// A PostgreSQL database replicas share for run history and task state (`RLM_DATABASE_URL=postgres://…`); it may hold a password.
+    public var databaseURL: Secret?
     /// A JSON file of model prices laid over the built-in ones.
     public var pricesFile: String?
     /// USD one run may spend (models with a known price); nil: no money budget.
@@ -234,6 +236,7 @@ extension RLMConfig {
         dataDirectory = try read.absolutePath("RLM_DATA_DIR")
         historyDays = try read.integer("RLM_HISTORY_DAYS", default: 30, range: 1...36_500)
         historyContext = try read.boolean("RLM_HISTORY_CONTEXT", default: false)
+        databaseURL = try read.token("RLM_DATABASE_URL")
         pricesFile = try read.absolutePath("RLM_PRICES_FILE")
         maxCostUSD = try read.amount("RLM_MAX_COST_USD")
         sources = read.sources

@@ -14,7 +14,7 @@ struct HistorySetup {
 
     /// A bad price file stops start-up (the user asked for it); a history that cannot be opened is logged and skipped,
     /// so a read-only home never keeps the server from serving.
-    static func open(config: RLMConfig, logger: Logger) throws -> HistorySetup {
+    static func open(config: RLMConfig, logger: Logger) async throws -> HistorySetup {
         var prices = PriceTable.defaults
         if let file = config.pricesFile {
             do {
@@ -26,7 +26,7 @@ struct HistorySetup {
         }
         guard config.historyEnabled else { return HistorySetup(recorder: nil, prices: prices) }
         do {
-            let history = try RunHistory(settings: HistorySettings(config: config))
+            let history = try await HistoryStores.open(HistorySettings(config: config), logger: logger)
             let recorder = HistoryRecorder(history: history) { problem in logger.warning("\(problem)") }
             return HistorySetup(recorder: recorder, prices: prices)
         } catch {
@@ -38,5 +38,6 @@ struct HistorySetup {
     /// Writes what is still queued; called when the process ends normally.
     func close() async {
         await recorder?.close()
+        await recorder?.history.shutdown()
     }
 }

@@ -9,19 +9,20 @@ struct Runs: AsyncParsableCommand {
         abstract: "List, show, export and delete recorded RLM runs.",
         discussion: """
             Every RLM run (the rlm_* tools, `rlm-mcp run`, their child runs and subtasks) is recorded as it happens in \
-            history.sqlite under RLM_DATA_DIR (default $XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp). \
+            history.sqlite under RLM_DATA_DIR (default $XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp), or in \
+            PostgreSQL with RLM_DATABASE_URL. \
             RLM_HISTORY=off stops recording; RLM_HISTORY_DAYS sets how long runs are kept.
             """,
-        subcommands: [RunsList.self, RunsShow.self, RunsExport.self, RunsDelete.self]
+        subcommands: [RunsList.self, RunsShow.self, RunsExport.self, RunsDelete.self, RunsServe.self]
     )
 }
 
 extension ConfigOptions {
     /// The history the configuration names, or a clear message and exit status 2.
-    func openHistory() throws -> RunHistory {
+    func openHistory() async throws -> any RunStore {
         let config = try resolve()
         do {
-            return try RunHistory(settings: HistorySettings(config: config))
+            return try await HistoryStores.open(HistorySettings(config: config))
         } catch {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)
@@ -29,11 +30,14 @@ extension ConfigOptions {
     }
 
     /// One recorded run, or its failure printed and exit status 1 (an unknown id, say).
-    func recordedRun(_ runID: String) throws -> RunDetail {
-        let history = try openHistory()
+    func recordedRun(_ runID: String) async throws -> RunDetail {
+        let history = try await openHistory()
         do {
-            return try history.detail(runID)
+            let run = try await history.detail(runID)
+            await history.shutdown()
+            return run
         } catch {
+            await history.shutdown()
             throw failRuns(error)
         }
     }

@@ -24,16 +24,18 @@ struct RunsDelete: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let history = try options.openHistory()
+        let history = try await options.openHistory()
         do {
             if let runID {
-                guard try history.delete(runID) else { throw HistoryError.runNotFound(runID) }
+                guard try await history.delete(runID) else { throw HistoryError.runNotFound(runID) }
                 print("deleted \(runID)")
             } else if let olderThan, let age = Self.age(olderThan) {
-                let count = try history.delete(startedBefore: Date().addingTimeInterval(-age))
+                let count = try await history.delete(startedBefore: Date().addingTimeInterval(-age))
                 print("deleted \(count) run\(count == 1 ? "" : "s") older than \(olderThan)")
             }
+            await history.shutdown()
         } catch {
+            await history.shutdown()
             throw failRuns(error)
         }
     }

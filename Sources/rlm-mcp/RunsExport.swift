@@ -26,7 +26,7 @@ struct RunsExport: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let run = try options.recordedRun(runID)
+        let run = try await options.recordedRun(runID)
         switch format {
         case .json: print(try RunsJSON.string(run))
         case .jsonl: for event in RunEvents.lines(run) { print(try RunsJSON.string(event, pretty: false)) }

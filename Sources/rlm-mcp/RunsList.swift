@@ -27,11 +27,13 @@ struct RunsList: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let history = try options.openHistory()
+        let history = try await options.openHistory()
         let runs: [RunSummary]
         do {
-            runs = try history.list(RunFilter(limit: limit, status: status))
+            runs = try await history.list(RunFilter(limit: limit, status: status))
+            await history.shutdown()
         } catch {
+            await history.shutdown()
             throw failRuns(error)
         }
         if json {

@@ -16,7 +16,7 @@ struct RunsShow: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let run = try options.recordedRun(runID)
+        let run = try await options.recordedRun(runID)
         print(json ? try RunsJSON.string(run) : TrajectoryText.render(run))
     }
 }

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         MetricsExposition.bootstrap()
-        let history = try HistorySetup.open(config: config, logger: logger)
+        let history = try await HistorySetup.open(config: config, logger: logger)
         let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
         runtime.warmUp()
 

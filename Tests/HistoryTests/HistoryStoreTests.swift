@@ -14,7 +14,7 @@ import Testing
     @Test func anEngineRunIsRecordedWithItsStepsSubCallsOutcomeAndCost() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = HistoryRecorder(history: try open(folder))
+        let history = try open(folder), recorder = HistoryRecorder(history: history)
         let model = ScriptedModel([
             "Let me look.\n```python\nprint(llm_query('summarise'))\n```",
             "sub answer",
@@ -27,7 +27,7 @@ import Testing
         let result = try await engine.run(request, sandbox: { sandbox })
         await recorder.flush()
 
-        let run = try recorder.history.detail(result.runID)
+        let run = try history.detail(result.runID)
         #expect(run.summary.status == "submitted")
         #expect(run.summary.tool == "rlm_execute")
         #expect(run.workspace == "ws#abc")
@@ -43,14 +43,14 @@ import Testing
         // 3 calls at 1000 in + 500 out: two on gpt-4o ($2.50 / $10 per M), one on gpt-4o-mini ($0.15 / $0.60 per M).
         let expected = 2 * (1000 * 2.50 + 500 * 10.0) / 1e6 + (1000 * 0.15 + 500 * 0.60) / 1e6
         #expect(abs((run.summary.costUSD ?? 0) - expected) < 1e-9)
-        #expect(try recorder.history.list().map(\.runID) == [result.runID])
+        #expect(try history.list().map(\.runID) == [result.runID])
         await recorder.close()
     }
 
     @Test func aRunInFlightIsVisibleWithTheStepsSoFar() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = HistoryRecorder(history: try open(folder))
+        let history = try open(folder), recorder = HistoryRecorder(history: history)
         recorder.record(.started(start("run_inflight")))
         recorder.record(.step(runID: "run_inflight", step(1)))
         await recorder.flush()
@@ -65,12 +65,12 @@ import Testing
     @Test func runsLeftRunningByAProcessThatIsGoneAreMarkedInterruptedOnTheNextOpen() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = HistoryRecorder(history: try open(folder))
+        let history = try open(folder), recorder = HistoryRecorder(history: history)
         recorder.record(.started(start("run_crashed")))
         recorder.record(.started(start("run_alive")))
         await recorder.close()
         let dead = try deadPID()
-        try await recorder.history.pool.write { db in
+        try await history.pool.write { db in
             try db.execute(sql: "UPDATE runs SET pid = ? WHERE id = 'run_crashed'", arguments: [dead])
         }
         let reopened = try open(folder)
@@ -83,7 +83,7 @@ import Testing
     @Test func runsOlderThanTheRetentionAreDeletedOnOpen() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = HistoryRecorder(history: try open(folder))
+        let history = try open(folder), recorder = HistoryRecorder(history: history)
         var old = start("run_old")
         old.startedAt = Date().addingTimeInterval(-40 * 86_400)
         recorder.record(.started(old))
@@ -100,12 +100,12 @@ import Testing
         defer { folder.remove() }
         let long = String(repeating: "abc ", count: 200)
         for keep in [false, true] {
-            let recorder = HistoryRecorder(history: try open(folder, keepsContext: keep))
+            let history = try open(folder, keepsContext: keep), recorder = HistoryRecorder(history: history)
             var run = start("run_ctx_\(keep)")
             run.context = .text(long)
             recorder.record(.started(run))
             await recorder.close()
-            let context = try recorder.history.detail("run_ctx_\(keep)").context
+            let context = try history.detail("run_ctx_\(keep)").context
             #expect(context.size == 800)
             #expect(context.preview.count == ContextSummary.previewChars + 1)
             #expect(context.full == (keep ? long : nil))
@@ -115,7 +115,7 @@ import Testing
     @Test func deletingARunDeletesItsChildrenAndAgeDeletesOldRuns() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = HistoryRecorder(history: try open(folder))
+        let history = try open(folder), recorder = HistoryRecorder(history: history)
         recorder.record(.started(start("run_parent")))
         var child = start("run_child")
         child.origin = RunOrigin(tool: "rlm_query", parentRunID: "run_parent")
@@ -125,7 +125,6 @@ import Testing
         older.startedAt = Date().addingTimeInterval(-8 * 86_400)
         recorder.record(.started(older))
         await recorder.close()
-        let history = recorder.history
         #expect(try history.detail("run_parent").children == ["run_child"])
         #expect(try history.delete("run_parent"))
         #expect(try history.list().map(\.runID) == ["run_week_old"])

@@ -1,0 +1,41 @@
+import Foundation
+import RLMEngine
+
+/// Where recorded runs live: the embedded SQLite file (`RunHistory`) or a PostgreSQL database shared by replicas
+/// (`PostgresRunStore`). The recorder writes through it; the CLI, the viewer and the MCP resources read through it.
+public protocol RunStore: Sendable {
+    var settings: HistorySettings { get }
+    /// Writes `events` in one transaction; returns what could not be written (each event stands alone).
+    func write(_ events: [RunEvent]) async -> [String]
+    func list(_ filter: RunFilter) async throws -> [RunSummary]
+    func detail(_ runID: String) async throws -> RunDetail
+    /// Deletes a run with its steps, sub-calls and child runs; false when there was no such run.
+    func delete(_ runID: String) async throws -> Bool
+    /// Deletes every run started before `date`; returns how many.
+    func delete(startedBefore date: Date) async throws -> Int
+    /// Releases connections; reads and writes after it fail.
+    func shutdown() async
+}
+
+extension RunStore {
+    /// The most recent runs a caller may see: those recorded for one of `visibility`'s workspaces or owner
+    /// (what the MCP resources list).
+    public func recentRuns(visibleTo visibility: RunVisibility, limit: Int = 50) async throws -> [RunSummary] {
+        guard !visibility.isEmpty else { return [] }
+        return try await list(RunFilter(limit: limit, visibleTo: visibility))
+    }
+}
+
+/// Whose runs a caller may see: runs of its workspaces (fingerprints such as `ws#…`) or recorded under its owner
+/// fingerprint (a bearer token's or a session's). Empty sees nothing.
+public struct RunVisibility: Sendable, Equatable {
+    public var workspaces: [String]
+    public var owner: String?
+
+    public init(workspaces: [String] = [], owner: String? = nil) {
+        self.workspaces = workspaces
+        self.owner = owner
+    }
+
+    public var isEmpty: Bool { workspaces.isEmpty && owner == nil }
+}

@@ -1,0 +1,134 @@
+import Foundation
+@testable import History
+import PostgresNIO
+import RLMCommon
+import RLMConfig
+import RLMEngine
+import Testing
+
+/// The PostgreSQL store against a real server (a throwaway cluster): what SQLite does, plus sharing between replicas.
+@Suite(.enabled(if: PostgresCluster.runnable, "\(PostgresCluster.unavailableReason ?? "")"), .serialized)
+struct PostgresStoreTests {
+    let models = RunModels(root: "openai/gpt-4o", sub: "openai/gpt-4o-mini")
+
+    func open(_ url: Secret, now: Date = Date()) async throws -> PostgresRunStore {
+        try await PostgresRunStore.open(settings: HistorySettings(directory: "/nonexistent", databaseURL: url), now: now)
+    }
+
+    @Test func anEngineRunIsRecordedAndReadBackWithStepsAndSubCalls() async throws {
+        let url = try PostgresCluster.freshDatabase()
+        let store = try await open(url)
+        let recorder = HistoryRecorder(history: store)
+        let model = ScriptedModel([
+            "Let me look.\n```python\nprint(llm_query('summarise'))\n```", "sub answer", "```python\nSUBMIT(answer='forty-two')\n```",
+        ])
+        let engine = RLMEngine(rootModel: model, subModel: model, recorder: recorder)
+        let sandbox = StubSandbox([.output("ASK:summarise the first chunk"), .output("", submitted: #"{"answer": "forty-two"}"#)])
+        let request = RunRequest(task: "what is 100% of the answer?", context: .text("ctx"), models: models, limits: .init(),
+                                 origin: RunOrigin(tool: "rlm_execute", workspace: "ws#abc"))
+        let result = try await engine.run(request, sandbox: { sandbox })
+        await recorder.flush()
+
+        let run = try await store.detail(result.runID)
+        #expect(run.summary.status == "submitted")
+        #expect(run.workspace == "ws#abc")
+        #expect(run.answer == .string("forty-two"))
+        #expect(run.steps.map(\.iteration) == [1, 2])
+        #expect(run.steps[0].blocks.first?.subCalls.first?.promptPreview == "summarise the first chunk")
+        #expect((run.summary.costUSD ?? 0) > 0)
+        // Filters: tool, status, a literal search (the % is not a wildcard), visibility by workspace.
+        #expect(try await store.list(RunFilter(tool: "rlm_execute")).map(\.runID) == [result.runID])
+        #expect(try await store.list(RunFilter(tool: "rlm_query")).isEmpty)
+        #expect(try await store.list(RunFilter(status: "error")).isEmpty)
+        #expect(try await store.list(RunFilter(search: "100%")).count == 1)
+        #expect(try await store.list(RunFilter(search: "1000%")).isEmpty)
+        #expect(try await store.recentRuns(visibleTo: RunVisibility(workspaces: ["ws#abc"])).count == 1)
+        #expect(try await store.recentRuns(visibleTo: RunVisibility(workspaces: ["ws#other"])).isEmpty)
+        #expect(try await store.recentRuns(visibleTo: RunVisibility()).isEmpty)
+        #expect(try await store.delete(result.runID))
+        await #expect(throws: HistoryError.runNotFound(result.runID)) { try await store.detail(result.runID) }
+        await recorder.close()
+        await store.shutdown()
+    }
+
+    @Test func twoReplicasSeeEachOthersRuns() async throws {
+        let url = try PostgresCluster.freshDatabase()
+        let first = try await open(url), second = try await open(url)
+        #expect(await first.write([.started(start("run_on_a"))]).isEmpty)
+        #expect(await second.write([.started(start("run_on_b")), .step(runID: "run_on_b", step(1))]).isEmpty)
+        #expect(Set(try await first.list(RunFilter()).map(\.runID)) == ["run_on_a", "run_on_b"])
+        #expect(try await first.detail("run_on_b").steps.count == 1)
+        #expect(try await second.detail("run_on_a").summary.status == "running")
+        await first.shutdown()
+        await second.shutdown()
+    }
+
+    @Test func onlyRunsOfAProcessThatIsGoneAreMarkedInterrupted() async throws {
+        let url = try PostgresCluster.freshDatabase()
+        let store = try await open(url)
+        _ = await store.write([.started(start("run_dead_here")), .started(start("run_live_here")),
+                               .started(start("run_live_peer")), .started(start("run_dead_peer"))])
+        let now = Date().timeIntervalSince1970
+        try await store.client.query("UPDATE runs SET pid = 999999999 WHERE id = 'run_dead_here'")
+        try await store.client.query("UPDATE runs SET host = 'peer-live', pid = 7 WHERE id = 'run_live_peer'")
+        try await store.client.query("UPDATE runs SET host = 'peer-dead', pid = 8 WHERE id = 'run_dead_peer'")
+        try await store.client.query("INSERT INTO replicas (host, pid, seen_at) VALUES ('peer-live', 7, \(now)), ('peer-dead', 8, \(now - 600))")
+        let reopened = try await open(url)
+        #expect(try await reopened.detail("run_dead_here").summary.status == "interrupted")
+        #expect(try await reopened.detail("run_dead_peer").summary.status == "interrupted")
+        // This process is alive, and the peer beat a moment ago: their runs go on.
+        #expect(try await reopened.detail("run_live_here").summary.status == "running")
+        #expect(try await reopened.detail("run_live_peer").summary.status == "running")
+        await store.shutdown()
+        await reopened.shutdown()
+    }
+
+    @Test func retentionDeletesOldRunsOnOpen() async throws {
+        let url = try PostgresCluster.freshDatabase()
+        let store = try await open(url)
+        var old = start("run_old")
+        old.startedAt = Date().addingTimeInterval(-40 * 86_400)
+        _ = await store.write([.started(old), .started(start("run_new"))])
+        let reopened = try await open(url)
+        #expect(try await reopened.list(RunFilter()).map(\.runID) == ["run_new"])
+        await store.shutdown()
+        await reopened.shutdown()
+    }
+
+    @Test func aTaskCreatedOnOneReplicaIsPolledCancelledAndReadOnAnother() async throws {
+        let url = try PostgresCluster.freshDatabase()
+        let first = try await open(url), second = try await open(url)
+        let onA = HistoryStores.taskState(sharing: first), onB = HistoryStores.taskState(sharing: second)
+        #expect(onA is PostgresTaskStateStore)
+        try await onA.create(TaskState(taskID: "task_1", owner: "owner#1", ttlMS: 60_000))
+        await #expect(throws: TaskStateError.duplicate("task_1")) { try await onB.create(TaskState(taskID: "task_1", owner: "owner#1")) }
+        #expect(try await onB.get("task_1")?.status == .working)
+        #expect(try await onB.requestCancel("task_1")?.cancelRequested == true)
+        #expect(try await onA.get("task_1")?.cancelRequested == true)
+        let done = try await onA.update("task_1", status: .completed, message: "done", result: .object(["answer": .int(42)]))
+        #expect(done?.status == .completed)
+        #expect(try await onB.get("task_1")?.result == .object(["answer": .int(42)]))
+        #expect(try await onB.list(owner: "owner#1", limit: 10).map(\.taskID) == ["task_1"])
+        #expect(try await onB.list(owner: "owner#2", limit: 10).isEmpty)
+        #expect(try await onB.get("task_missing") == nil)
+        await first.shutdown()
+        await second.shutdown()
+    }
+
+    @Test func aMalformedURLIsRefusedWithoutEchoingIt() async throws {
+        await #expect {
+            try await open(Secret("mysql://user:hunter2@host/db"))
+        } throws: { error in
+            "\(error)".contains("RLM_DATABASE_URL") && !"\(error)".contains("hunter2")
+        }
+    }
+
+    func start(_ id: String) -> RunStart {
+        RunStart(runID: id, origin: RunOrigin(), task: "task of \(id)", models: models, limits: .init(), context: .none, startedAt: Date())
+    }
+
+    func step(_ iteration: Int) -> Step {
+        Step(iteration: iteration, reply: "reply", model: "openai/gpt-4o", inputTokens: 1, outputTokens: 1, latencyMS: 1, blocks: [],
+             feedback: nil, durationMS: 1)
+    }
+}

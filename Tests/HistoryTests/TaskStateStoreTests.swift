@@ -1,0 +1,38 @@
+import Foundation
+@testable import History
+import RLMCommon
+import RLMEngine
+import Testing
+
+/// The in-memory task store keeps the same contract as the PostgreSQL one.
+@Suite struct TaskStateStoreTests {
+    @Test func createGetUpdateCancelAndListByOwner() async throws {
+        let store = HistoryStores.taskState(sharing: nil)
+        #expect(store is InMemoryTaskStateStore)
+        try await store.create(TaskState(taskID: "a", owner: "o1", createdAt: Date(timeIntervalSince1970: 1)))
+        try await store.create(TaskState(taskID: "b", owner: "o1", createdAt: Date(timeIntervalSince1970: 2)))
+        try await store.create(TaskState(taskID: "c", owner: "o2"))
+        await #expect(throws: TaskStateError.duplicate("a")) { try await store.create(TaskState(taskID: "a", owner: "o2")) }
+        #expect(try await store.list(owner: "o1", limit: 10).map(\.taskID) == ["b", "a"])
+        #expect(try await store.requestCancel("a")?.cancelRequested == true)
+        #expect(try await store.update("a", status: .cancelled, message: "stopped", result: nil)?.status == .cancelled)
+        #expect(try await store.get("a")?.statusMessage == "stopped")
+        #expect(try await store.get("zzz") == nil)
+        #expect(try await store.update("zzz", status: .failed, message: nil, result: nil) == nil)
+    }
+
+    @Test func aSearchIsTakenLiterallyInSQLiteToo() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let history = try RunHistory(settings: HistorySettings(directory: folder.path))
+        let models = RunModels(root: "m", sub: "m")
+        for (id, task) in [("r1", "raise 100% now"), ("r2", "raise 1000 now"), ("r3", "snake_case")] {
+            _ = await history.write([.started(RunStart(runID: id, origin: RunOrigin(tool: id == "r3" ? "rlm_query" : "rlm_execute"),
+                                                       task: task, models: models, limits: .init(), context: .none, startedAt: Date()))])
+        }
+        #expect(try history.list(RunFilter(search: "100%")).map(\.runID) == ["r1"])
+        #expect(try history.list(RunFilter(search: "E_C")).map(\.runID) == ["r3"])
+        #expect(try history.list(RunFilter(tool: "rlm_query")).map(\.runID) == ["r3"])
+        #expect(try history.list(RunFilter(since: Date().addingTimeInterval(60))).isEmpty)
+    }
+}
