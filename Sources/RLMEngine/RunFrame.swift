@@ -2,6 +2,7 @@ import RLMCommon
 import Foundation
 import LanguageModels
 import Sandboxes
+import Telemetry
 
 /// One run's state while it iterates: its conversation with the root model, its namespace in the sandbox and the
 /// steps recorded so far (kept here so a run ended by its deadline still returns its trajectory).
@@ -78,9 +79,10 @@ actor RunFrame {
             task: "Task: \(request.task)\n\n\(shape)\n\nIteration 1 of \(limits.maxIterations). Start by looking at `context` with code."
         )
         for iteration in 1...limits.maxIterations {
+            let iterationSpan = RLMTrace.startIteration(iteration, of: limits.maxIterations); defer { iterationSpan.end() }
             if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
             let reply: ChatResponse
-            switch try await askRoot(iteration: iteration) {
+            switch try await iterationSpan.within({ try await askRoot(iteration: iteration) }) {
             case let .success(response): reply = response
             case let .failure(ending): return ending.result
             }
@@ -109,7 +111,7 @@ actor RunFrame {
             } else {
                 await progress?(iteration, limits.maxIterations, "iteration \(iteration)/\(limits.maxIterations): running code")
                 do {
-                    let (runs, submitted, skipped) = try await runBlocks(blocks)
+                    let (runs, submitted, skipped) = try await iterationSpan.within { try await runBlocks(blocks) }
                     step.blocks = runs
                     submission = submitted
                     observation = Observation.render(runs, skipped: skipped)
@@ -168,10 +170,10 @@ actor RunFrame {
             let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
             let result: ExecResult
             do {
-                result = try await sandbox.execute(ExecRequest(
+                result = try await RLMTrace.codeBlock(index: index, code: code) { try await sandbox.execute(ExecRequest(
                     code: code, namespace: .named(namespace), variablesJSON: pendingVariables(), timeout: timeout,
-                    maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
-                ))
+                    maxOutputChars: request.limits.maxOutputChars, onSubCall: RLMTrace.carryingContext { await broker.handle($0) }
+                )) }
             } catch let SandboxError.workerFailed(message) {
                 // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
                 result = ExecResult(stdout: "", stderr: "", error: .init(type: "WorkerDied", message: message, traceback: ""),
