@@ -36,7 +36,6 @@ struct ProviderHTTP: Sendable {
             request.headers.add(name: "content-type", value: "application/json")
             request.headers.add(name: "accept", value: "application/json")
             for (name, value) in headers { request.headers.add(name: name, value: value) }
-            for header in TraceHeaders.outgoing() { request.headers.add(name: header.name, value: header.value) }
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
                 let response = try await client().execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))

@@ -1,7 +1,7 @@
 import Tracing
 
-/// W3C trace context in and out of plain header lists: the `traceparent` a client puts in a request's `_meta`,
-/// and the headers an outgoing model request carries.
+/// W3C trace context from the `traceparent` a client puts in a request's `_meta`. (Outgoing requests need nothing
+/// here: AsyncHTTPClient starts a client span per request under the current one and sends its `traceparent`.)
 public enum TraceHeaders {
     /// The context a caller's `traceparent` (and `tracestate`) describe; the current one when there is none, or
     /// when it is malformed (the propagator ignores what it cannot parse).
@@ -14,21 +14,8 @@ public enum TraceHeaders {
         InstrumentationSystem.instrument.extract(carrier, into: &context, using: DictionaryExtractor())
         return context
     }
-
-    /// The headers that carry the current span to the next service (`traceparent`, maybe `tracestate`); empty when
-    /// tracing is off.
-    public static func outgoing() -> [(name: String, value: String)] {
-        guard let context = ServiceContext.current else { return [] }
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
-        return carrier.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-    }
 }
 
 private struct DictionaryExtractor: Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
-}
-
-private struct DictionaryInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }
