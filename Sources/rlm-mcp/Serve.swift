@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
         MetricsExposition.bootstrap()
         let tracing: (any Service)?
         do {
-            tracing = try TracingSetup.bootstrap(logger: logger)
+            tracing = try TracingSetup.bootstrap(config: config, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OTel
+import RLMConfig
 import ServiceLifecycle
 import Telemetry
 
@@ -14,9 +15,10 @@ enum TracingSetup {
     }
 
     /// The exporter's service to run beside the server, or nil when tracing is off. Reads the standard `OTEL_*`
-    /// variables (endpoint, headers, service name, sampler) and `RLM_TRACE_CONTENT` from the process environment.
-    static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger) throws(SetupError) -> (any Service)? {
-        TraceContent.configure(recordPromptsAndOutputs: environment["RLM_TRACE_CONTENT"] == "1")
+    /// variables (endpoint, headers, service name, sampler) from the process environment, as every OpenTelemetry SDK.
+    static func bootstrap(config: RLMConfig, environment: [String: String] = ProcessInfo.processInfo.environment,
+                          logger: Logger) throws(SetupError) -> (any Service)? {
+        TraceContent.configure(recordPromptsAndOutputs: config.traceContent)
         let endpoint = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"].contains { environment[$0]?.isEmpty == false }
         guard endpoint, environment["OTEL_SDK_DISABLED"]?.lowercased() != "true" else { return nil }
         var configuration = OTel.Configuration.default
