@@ -21,6 +21,10 @@ let package = Package(
         // Telemetry: metrics API + Prometheus exposition.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Telemetry: the tracing API everywhere; the OTLP exporter in the executable only. OTLP/HTTP only: the
+        // gRPC trait would build grpc-swift for a transport we do not offer.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
         // Run history (History target): the embedded SQLite store.
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         // Run history shared by replicas (RLM_DATABASE_URL=postgres://…), and the /runs viewer's templates.
@@ -42,6 +46,7 @@ let package = Package(
                 "Telemetry",
                 "History",
                 "RunViewer",
+                .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,9 +140,10 @@ let package = Package(
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"), .product(name: "Tracing", package: "swift-distributed-tracing")]),
         .testTarget(name: "RLMConfigTests", dependencies: ["RLMConfig"]),
         .testTarget(name: "RLMCommonTests", dependencies: ["RLMCommon"]),
         .testTarget(name: "SandboxesTests", dependencies: ["Sandboxes", "RLMCommon", "FakeServices"]),

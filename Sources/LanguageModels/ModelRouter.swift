@@ -28,13 +28,22 @@ public struct ModelRouter: LanguageModel {
     public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
         let started = ContinuousClock.now
         let (provider, model) = ModelProviders.route(request.model)
+        let span = RLMTrace.startChat(provider: provider.name, model: model, maxTokens: request.maxTokens,
+                                      messages: request.messages.map { (role: $0.role.rawValue, content: $0.content) })
+        defer { span.end() }
         do {
-            let response = try await complete(request, provider: provider, model: model, started: started)
+            // Within the span: the provider request's `traceparent` names it as the parent.
+            let response = try await span.within { () async throws(LLMError) -> ChatResponse in
+                try await complete(request, provider: provider, model: model, started: started)
+            }
+            span.chatAnswered(inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens,
+                              finishReason: response.finishReason, attempts: response.attempts, output: response.text)
             let cost = pricing(request.model).map { $0.cost(response.usage) }
             RLMMetrics.global.llmRequest(provider: provider.name, model: request.model, outcome: "ok", duration: response.latency,
                                          inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens, costUSD: cost)
             return response
         } catch {
+            span.failed(kind: error.kind, message: error.description)
             RLMMetrics.global.llmRequest(provider: provider.name, model: request.model, outcome: error.kind, duration: .now - started,
                                          inputTokens: 0, outputTokens: 0, costUSD: nil)
             throw error

@@ -53,6 +53,7 @@ extension RLMConfig {
             ("DAYTONA_SNAPSHOT", daytonaSnapshot ?? "server default"),
             ("RLM_DIAGNOSTIC_TOOLS", diagnosticTools ? "1" : "0"),
             ("RLM_METRICS_PORT", metricsPort.map(String.init) ?? "none (stdio: no metrics listener)"),
+            ("RLM_TRACE_CONTENT", traceContent ? "1 (spans carry prompts and outputs)" : "0"),
             ("RLM_HISTORY", historyEnabled ? "on" : "off"),
             ("RLM_DATA_DIR", dataDirectory ?? "$XDG_DATA_HOME/rlm-mcp, else ~/.local/share/rlm-mcp"),
             ("RLM_HISTORY_DAYS", String(historyDays)),

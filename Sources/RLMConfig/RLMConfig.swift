@@ -101,6 +101,8 @@ public struct RLMConfig: Sendable {
     public var diagnosticTools: Bool
     /// `RLM_METRICS_PORT`: a stdio server's loopback `/metrics` listener; nil opens none (0 picks a free port).
     public var metricsPort: Int?
+    /// `RLM_TRACE_CONTENT=1`: spans carry prompts, model outputs and code (off: sizes and counts only).
+    public var traceContent: Bool
     // Run history and cost
     /// Records every run in the history (`RLM_HISTORY`, default on).
     public var historyEnabled: Bool
@@ -232,6 +234,7 @@ extension RLMConfig {
         sseReplayKB = try read.integer("MCP_SSE_REPLAY_KB", default: 1024, range: 0...1_048_576)
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
         metricsPort = try read.optionalInteger("RLM_METRICS_PORT", range: 0...65535)
+        traceContent = try read.boolean("RLM_TRACE_CONTENT", default: false)
         historyEnabled = try read.boolean("RLM_HISTORY", default: true)
         dataDirectory = try read.absolutePath("RLM_DATA_DIR")
         historyDays = try read.integer("RLM_HISTORY_DAYS", default: 30, range: 1...36_500)

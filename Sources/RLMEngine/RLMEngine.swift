@@ -2,6 +2,7 @@ import Foundation
 import LanguageModels
 import RLMCommon
 import Sandboxes
+import Telemetry
 
 /// Runs Recursive Language Model loops (DESIGN §3): the root model writes code, the sandbox runs it over `context`,
 /// sub-calls go to the sub model, until the code submits an answer or a budget ends the run.
@@ -48,17 +49,20 @@ public struct RLMEngine: Sendable {
     func runLoop(_ request: RunRequest, depth: Int, ledger: RunLedger, sandbox: SandboxHandle, check: SubmissionCheck? = nil,
                  progress: Progress?) async throws -> RunResult {
         let frame = RunFrame(engine: self, request: request, depth: depth, ledger: ledger, sandbox: sandbox, check: check, progress: progress)
-        let result: RunResult
-        do {
-            result = try await Self.withDeadline(ledger.deadline) { try await frame.iterate() }
-        } catch is DeadlineReached {
-            result = await frame.finish(.budgetExceeded, message: "budget exhausted: timeout_s=\(Int(request.limits.timeout.seconds)) reached")
-        } catch {
+        return try await RLMTrace.run(id: frame.runID, depth: depth, tool: request.origin.tool, parentRunID: request.origin.parentRunID) { span in
+            let result: RunResult
+            do {
+                result = try await Self.withDeadline(ledger.deadline) { try await frame.iterate() }
+            } catch is DeadlineReached {
+                result = await frame.finish(.budgetExceeded, message: "budget exhausted: timeout_s=\(Int(request.limits.timeout.seconds)) reached")
+            } catch {
+                await frame.release()
+                throw error
+            }
             await frame.release()
-            throw error
+            span.runEnded(status: result.status.rawValue, iterations: result.iterations)
+            return result
         }
-        await frame.release()
-        return result
     }
 
     struct DeadlineReached: Error {}

@@ -2,6 +2,7 @@ import Foundation
 import LanguageModels
 import RLMCommon
 import Sandboxes
+import Telemetry
 
 /// Running a reply's code in the run's namespace.
 extension RunFrame {
@@ -29,10 +30,10 @@ extension RunFrame {
             let timeout = min(request.limits.execTimeout, await ledger.remainingTime)
             let result: ExecResult
             do {
-                result = try await sandbox.execute(ExecRequest(
+                result = try await RLMTrace.codeBlock(index: index, code: code) { try await sandbox.execute(ExecRequest(
                     code: code, namespace: .named(namespace), variables: pendingVariables(), timeout: timeout,
-                    maxOutputChars: request.limits.maxOutputChars, onSubCall: { await broker.handle($0) }
-                ))
+                    maxOutputChars: request.limits.maxOutputChars, onSubCall: RLMTrace.carryingContext { await broker.handle($0) }
+                )) }
             } catch let SandboxError.workerLost(failure) {
                 // Code that crashes its worker is the model's to fix, like an exception: it reads why and goes on.
                 result = .lost(failure, durationMS: 0)

@@ -2,6 +2,7 @@ import RLMCommon
 import Foundation
 import LanguageModels
 import Sandboxes
+import Telemetry
 
 /// One run's state while it iterates: its conversation with the root model, its namespace in the sandbox and the
 /// steps recorded so far (kept here so a run ended by its deadline still returns its trajectory).
@@ -67,8 +68,9 @@ actor RunFrame {
         startLoadingContext()
         if let ending = try await startHistory() { return ending }
         for iteration in 1...request.limits.maxIterations {
+            let iterationSpan = RLMTrace.startIteration(iteration, of: request.limits.maxIterations); defer { iterationSpan.end() }
             if let exhausted = await ledger.exhausted { return await finish(.budgetExceeded, message: exhausted) }
-            switch try await step(iteration) {
+            switch try await iterationSpan.within({ try await step(iteration) }) {
             case let .continue(exchange): history.exchanges.append(exchange)
             case let .finished(result): return result
             }

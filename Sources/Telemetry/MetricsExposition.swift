@@ -39,7 +39,6 @@ public final class MetricsExposition: Sendable {
         MetricsSystem.bootstrap(shared.factory)
         let metrics = RLMMetrics(factory: shared.factory)
         metrics.sessionsOpen(era: .handshake, delta: 0)
-        metrics.sessionsOpen(era: .stateless, delta: 0)
         metrics.workspacesOpen(delta: 0)
     }()
 

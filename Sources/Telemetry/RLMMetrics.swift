@@ -26,11 +26,11 @@ public struct RLMMetrics: Sendable {
     /// How a tool call ended; `failed` covers `isError` results (bad arguments included) and protocol errors.
     public enum ToolOutcome: String, Sendable { case succeeded, failed, cancelled }
 
-    /// The MCP protocol generation a session belongs to: handshake-era sessions (2024-11-05 … 2025-11-25) or the
-    /// stateless 2026-07-28 protocol, whose stdio connections are counted as sessions too.
+    /// The MCP protocol generation a session belongs to. Only handshake-era protocols (2024-11-05 … 2025-11-25)
+    /// have sessions: a 2026-07-28 request stands alone, so that era has no `rlm_sessions_open` series (it read 0
+    /// forever); its load shows in `rlm_tool_calls_total` and its sandboxes in `rlm_workspaces_open`.
     public enum Era: String, Sendable {
         case handshake
-        case stateless = "2026-07-28"
     }
 
     // MARK: - MCP

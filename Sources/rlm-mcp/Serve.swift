@@ -34,6 +34,13 @@ struct Serve: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         MetricsExposition.bootstrap()
+        let tracing: (any Service)?
+        do {
+            tracing = try TracingSetup.bootstrap(config: config, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let history = try await HistorySetup.open(config: config, logger: logger)
         let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
         runtime.warmUp()
@@ -58,6 +65,8 @@ struct Serve: AsyncParsableCommand {
             // does not wait on event streams that would never end.
             services = [.init(service: http.application), .init(service: http.housekeeping)]
         }
+        // First in the group, so last to stop: the spans of the final requests are still exported.
+        if let tracing { services.insert(.init(service: tracing), at: 0) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """RLM engine benchmarks (stdlib only) against a release build, over MCP stdio, with the scripted fake LLM:
 
-    swift build -c release --product rlm-mcp && python3 scripts/bench/engine.py
+    swift build -c release --product rlm-mcp && python3 scripts/bench/engine.py [--tracing]
 
 - the 3-call needle task (2 root calls + 1 llm_query) at 0 ms (back to back, and paced) and 250 ms model latency:
   engine overhead is the client-observed run time minus calls x latency (the fake's own request handling is counted
@@ -22,6 +22,8 @@ that call, and the idle server's PSS once start-up work settled. The first serve
 from __future__ import annotations
 
 import argparse
+import atexit
+import http.server
 import json
 import statistics
 import subprocess
@@ -141,12 +143,38 @@ def cold(binary: str, url: str, runs: int) -> None:
         client.close()
 
 
+def start_otlp_sink() -> dict[str, str]:
+    """A loopback OTLP/HTTP endpoint that accepts every export (an empty protobuf answer is a valid response) and
+    counts the spans' bytes; returns the server variables that point the exporter at it."""
+    received = {"bytes": 0, "exports": 0}
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received["bytes"] += len(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            received["exports"] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    atexit.register(lambda: print(f"OTLP sink: {received['exports']} exports, {received['bytes']} bytes"))
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "rlm-mcp"))
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--cold", type=int, default=0, metavar="N", help="N fresh servers, one task each (see above)")
+    parser.add_argument("--tracing", action="store_true",
+                        help="export traces over OTLP/HTTP to a local sink (OTEL_EXPORTER_OTLP_ENDPOINT), to measure their cost")
     args = parser.parse_args()
+    tracing = start_otlp_sink() if args.tracing else {}
 
     fake = subprocess.Popen([sys.executable, str(FAKE), "--port", "0"], stdout=subprocess.PIPE, text=True)
     url = fake.stdout.readline().split()[-1]
@@ -155,7 +183,7 @@ def main() -> None:
             cold(args.binary, url, args.cold)
             return
         for concurrency in ("16", "32"):
-            env = {"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-bench", "RLM_SUB_CONCURRENCY": concurrency}
+            env = {"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-bench", "RLM_SUB_CONCURRENCY": concurrency, **tracing}
             with tempfile.TemporaryDirectory() as cwd:
                 client = StdioClient(args.binary, cwd, env)
                 peak = PeakMemory(client.process.pid)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MCP
 import RLMConfig
+import Telemetry
 
 /// Serves MCP 2026-07-28 requests on the process-wide tool registry, whatever transport they came on: each request
 /// is answered on its own, from its own `_meta` (no session), and every result carries `resultType` and the server's
@@ -47,7 +48,13 @@ struct ModernDispatcher: Sendable {
     func reply(_ request: ModernRequest, owner: String, emit: @escaping Emit) async -> (data: Data, status: Int)? {
         let failure: RPCError
         do {
-            let result = try await result(for: request, owner: owner, emit: emit)
+            // TELEMETRY HOOK: a span per request, continuing the caller's trace from `_meta`.
+            let trace = TelemetryHooks.traceContext(meta: request.meta)
+            let requestID: String? = switch request.id { case .string(let text): text; case .int(let number): String(number); default: nil }
+            let result = try await TelemetryHooks.request(MCPRequestTrace(
+                method: request.method, target: request.method == "tools/call" ? request.params["name"]?.stringValue : nil, requestID: requestID,
+                traceparent: trace.traceparent, tracestate: trace.tracestate, protocolVersion: ModernProtocol.version
+            ), failed: { (answer: Value) in answer.objectValue?["isError"]?.boolValue == true }) { try await self.result(for: request, owner: owner, emit: emit) }
             try Task.checkCancellation()
             return (ModernProtocol.response(id: request.id, result: stamp(result)), 200)
         } catch is CancellationError {

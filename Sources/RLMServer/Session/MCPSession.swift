@@ -1,5 +1,6 @@
 import MCP
 import RLMConfig
+import Telemetry
 
 /// One MCP session (a stdio connection, a streamable-HTTP session or a legacy SSE stream): the swift-sdk `Server`
 /// wired to the process-wide tool registry, and the calls it has in flight so that ending the session stops them.
@@ -31,7 +32,10 @@ public struct MCPSession: Sendable {
         let registry = runtime.registry
         let detached = runtime.detachedWorkspace
         await server.withMethodHandler(ListTools.self) { _ in
-            ListTools.Result(tools: registry.mcpTools)
+            // TELEMETRY HOOK (span per request); swift-sdk does not pass this request's `_meta` on.
+            try await TelemetryHooks.request(MCPRequestTrace(method: ListTools.name, sessionID: id)) {
+                ListTools.Result(tools: registry.mcpTools)
+            }
         }
         // Weak: the server owns this handler; the call holds the server only while it runs.
         await server.withMethodHandler(CallTool.self) { [weak server] params in
@@ -41,8 +45,13 @@ public struct MCPSession: Sendable {
                 try? await callServer?.notify(ProgressNotification.message(notification))
             }
             let caller = ToolCaller(sessionID: id, owner: owner, defaultWorkspace: workspace, detachedWorkspace: detached, progress: progress)
-            return try await calls.run {
-                try await registry.call(name: params.name, arguments: params.arguments, caller: caller)
+            let trace = TelemetryHooks.traceContext(meta: params._meta?.fields) // TELEMETRY HOOK (span per request)
+            return try await TelemetryHooks.request(MCPRequestTrace(method: CallTool.name, target: params.name, sessionID: id,
+                                                                    traceparent: trace.traceparent, tracestate: trace.tracestate),
+                                                    failed: { $0.isError == true }) {
+                try await calls.run {
+                    try await registry.call(name: params.name, arguments: params.arguments, caller: caller)
+                }
             }
         }
         await runtime.activity.sessionOpened()

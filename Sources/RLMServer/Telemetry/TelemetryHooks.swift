@@ -24,6 +24,23 @@ enum TelemetryHooks {
         }
     }
 
+    /// Runs one MCP request (any method, either era) in its span, named and attributed per the OpenTelemetry MCP
+    /// conventions and continuing the caller's trace when `request.traceparent` (from `_meta`) is set. `failed`
+    /// tells a result that reports an error (a tool's `isError`) from a success.
+    static func request<T>(_ request: MCPRequestTrace, failed: (T) -> Bool = { _ in false }, isolation: isolated (any Actor)? = #isolation,
+                           _ operation: () async throws -> T) async throws -> T {
+        try await RLMTrace.mcpRequest(request) { span in
+            let result = try await operation()
+            if failed(result) { span.toolFailed() }
+            return result
+        }
+    }
+
+    /// The W3C trace context fields of a request's `_meta` (`traceparent`, `tracestate`), when they are strings.
+    static func traceContext(meta: [String: Value]?) -> (traceparent: String?, tracestate: String?) {
+        (meta?["traceparent"]?.stringValue, meta?["tracestate"]?.stringValue)
+    }
+
     static func sessionOpened(era: RLMMetrics.Era) { RLMMetrics.global.sessionsOpen(era: era, delta: 1) }
 
     static func sessionClosed(era: RLMMetrics.Era) { RLMMetrics.global.sessionsOpen(era: era, delta: -1) }
