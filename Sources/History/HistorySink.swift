@@ -37,12 +37,12 @@ struct HistorySink: Sendable {
         case let .started(start):
             let context = ContextSummary(start.context, keepFull: keepsContext)
             try db.execute(sql: """
-                INSERT OR IGNORE INTO runs (id, parent_id, tool, task, root_model, sub_model, limits_json, workspace, context_kind,
+                INSERT OR IGNORE INTO runs (id, parent_id, tool, task, root_model, sub_model, limits_json, workspace, owner, context_kind,
                     context_size, context_preview, context_full, status, started_at, host, pid)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
                 """, arguments: [
                     start.runID, start.origin.parentRunID, start.origin.tool, start.task, start.models.root, start.models.sub,
-                    limitsJSON(start.limits), start.origin.workspace, context.kind, context.size, context.preview, context.full,
+                    limitsJSON(start.limits), start.origin.workspace, start.origin.owner, context.kind, context.size, context.preview, context.full,
                     start.startedAt.timeIntervalSince1970, ProcessIdentity.host, Int(getpid()),
                 ])
         case let .step(runID, step):

@@ -122,7 +122,7 @@ extension RLMEngine {
                 let request = RunRequest(
                     task: "\(plan[index])\n\n(This is one part of a larger task: \(job.task))", context: sharedContext,
                     models: RunModels(root: job.models.sub, sub: job.models.sub, rootSource: job.models.subSource, subSource: job.models.subSource),
-                    limits: job.limits, origin: RunOrigin(tool: "rlm_decompose.subtask", workspace: job.origin.workspace, parentRunID: runID)
+                    limits: job.limits, origin: RunOrigin(tool: "rlm_decompose.subtask", workspace: job.origin.workspace, parentRunID: runID, owner: job.origin.owner)
                 )
                 group.addTask {
                     let run = try await runLoop(request, depth: 0, ledger: ledger, sandbox: handle, progress: nil)

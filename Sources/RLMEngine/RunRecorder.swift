@@ -26,11 +26,14 @@ public struct RunOrigin: Sendable, Equatable {
     /// A fingerprint of the workspace handle, never the handle itself (a handle is a capability).
     public var workspace: String?
     public var parentRunID: String?
+    /// A fingerprint of the caller (its bearer token's, or its session's), so MCP resources show each caller its own runs.
+    public var owner: String?
 
-    public init(tool: String = "rlm_execute", workspace: String? = nil, parentRunID: String? = nil) {
+    public init(tool: String = "rlm_execute", workspace: String? = nil, parentRunID: String? = nil, owner: String? = nil) {
         self.tool = tool
         self.workspace = workspace
         self.parentRunID = parentRunID
+        self.owner = owner
     }
 }
 

@@ -77,7 +77,7 @@ struct SubCallBroker: Sendable {
         child.models.rootSource = frame.request.models.subSource
         child.instructions = nil
         child.variables = [:]
-        child.origin = RunOrigin(tool: "rlm_query", workspace: frame.request.origin.workspace, parentRunID: frame.runID)
+        child.origin = RunOrigin(tool: "rlm_query", workspace: frame.request.origin.workspace, parentRunID: frame.runID, owner: frame.request.origin.owner)
         let started = ContinuousClock.now
         do {
             let result = try await engine.runLoop(child, depth: depth, ledger: frame.ledger, sandbox: frame.sandbox, progress: nil)

@@ -11,10 +11,10 @@ enum PostgresSink {
         case let .started(start):
             let context = ContextSummary(start.context, keepFull: keepsContext)
             try await connection.query("""
-                INSERT INTO runs (id, parent_id, tool, task, root_model, sub_model, limits_json, workspace, context_kind,
+                INSERT INTO runs (id, parent_id, tool, task, root_model, sub_model, limits_json, workspace, owner, context_kind,
                     context_size, context_preview, context_full, status, started_at, host, pid)
                 VALUES (\(start.runID), \(start.origin.parentRunID), \(start.origin.tool), \(start.task), \(start.models.root),
-                    \(start.models.sub), \(HistorySink.limitsJSON(start.limits)), \(start.origin.workspace), \(context.kind),
+                    \(start.models.sub), \(HistorySink.limitsJSON(start.limits)), \(start.origin.workspace), \(start.origin.owner), \(context.kind),
                     \(context.size), \(context.preview), \(context.full), 'running', \(start.startedAt.timeIntervalSince1970),
                     \(ProcessIdentity.host), \(Int(getpid())))
                 ON CONFLICT (id) DO NOTHING
