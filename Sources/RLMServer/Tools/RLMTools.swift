@@ -1,8 +1,7 @@
-import RLMCommon
 import Crypto
 import Foundation
 import LanguageModels
-import MCP
+import RLMCommon
 import RLMConfig
 import RLMEngine
 import Sandboxes
@@ -153,10 +152,10 @@ struct RLMTools: Sendable {
                                origin: Self.origin("rlm_code", context))
             let result = try await trackedRun("rlm_code") { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.value(of: result.run, includeTrajectory: arguments.bool("include_trajectory") == true)
-            structured["code"] = result.code.map(Value.string) ?? .null
+            structured["code"] = result.code.map(JSONValue.string) ?? .null
             structured["passed"] = .bool(result.passed)
             structured["test_output"] = .string(result.testOutput)
-            structured["path"] = result.path.map(Value.string) ?? .null
+            structured["path"] = result.path.map(JSONValue.string) ?? .null
             structured["answer"] = nil
             structured["submitted"] = nil
             let verdict = result.passed ? "passed" : (result.code == nil ? "no code submitted" : "FAILED")
@@ -323,21 +322,21 @@ struct RLMTools: Sendable {
     }
 
     /// The run as structured content, with the keys the output schema requires present even when empty.
-    static func value(of result: RunResult, includeTrajectory: Bool) throws -> [String: Value] {
+    static func value(of result: RunResult, includeTrajectory: Bool) throws -> [String: JSONValue] {
         var fields = filling(try jsonValue(result), nulls: ["answer", "message", "submitted"])
         if !includeTrajectory { fields["trajectory"] = nil }
         return fields
     }
 
     /// `fields` with each of `keys` present: the encoder leaves out nil values, but the output schemas require them.
-    static func filling(_ fields: [String: Value], nulls keys: [String]) -> [String: Value] {
+    static func filling(_ fields: [String: JSONValue], nulls keys: [String]) -> [String: JSONValue] {
         var filled = fields
         for key in keys where filled[key] == nil { filled[key] = .null }
         return filled
     }
 
-    static func jsonValue(_ value: some Encodable) throws -> [String: Value] {
-        guard case let .object(fields) = try JSONDecoder().decode(Value.self, from: JSONEncoder().encode(value)) else {
+    static func jsonValue(_ value: some Encodable) throws -> [String: JSONValue] {
+        guard case let .object(fields) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)) else {
             throw ToolError("internal error: a run result did not encode as a JSON object")
         }
         return fields

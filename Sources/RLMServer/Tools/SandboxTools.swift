@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import RLMCommon
 import Sandboxes
 
 /// The six `sandbox_*` tools: direct use of the workspace's sandbox (Python REPLs, files, shell).
@@ -233,7 +233,7 @@ enum SandboxTools {
     }
 
     private static func output(_ result: ExecResult) -> ToolOutput {
-        var structured: [String: Value] = [
+        var structured: [String: JSONValue] = [
             "stdout": .string(result.stdout),
             "stderr": .string(result.stderr),
             "duration_ms": .double(result.durationMS),
@@ -247,7 +247,7 @@ enum SandboxTools {
             structured["error"] = ["type": .string(error.type), "message": .string(error.message), "traceback": .string(error.traceback)]
             text.appendSection(error.traceback.isEmpty ? "\(error.type): \(error.message)" : error.traceback)
         }
-        if let submitted = result.submittedJSON, let value = try? JSONDecoder().decode(Value.self, from: submitted) {
+        if let submitted = result.submittedJSON, let value = try? JSONDecoder().decode(JSONValue.self, from: submitted) {
             structured["submitted"] = value
             text.appendSection("SUBMIT: " + String(decoding: submitted, as: UTF8.self))
         }

@@ -1,6 +1,6 @@
 import Foundation
 import LanguageModels
-import MCP
+import RLMCommon
 import RLMConfig
 
 /// `rlm_status`: what this server is, how it is configured and what it is doing, without revealing any secret.
@@ -114,7 +114,7 @@ enum StatusTool {
                            sessionID: String, workspacesOpen: Int) async -> Report {
                 return Report(
             version: RLMVersion.current,
-            protocol_versions: .init(handshake: Version.supported.sorted(), modern: ModernProtocol.supportedVersions),
+            protocol_versions: .init(handshake: HandshakeSession.versions.sorted(), modern: ModernProtocol.supportedVersions),
             transport: config.transport.rawValue,
             session: sessionID,
             uptime_s: (startedAt.secondsAgo * 1000).rounded() / 1000,
@@ -147,22 +147,22 @@ enum StatusTool {
 }
 
 extension StatusTool.Report {
-    /// Built by hand: `Value(codable)` encodes to JSON and decodes it back, which costs more than the rest of the call.
-    var value: Value {
+    /// Built by hand: `JSONValue(codable)` encodes to JSON and decodes it back, which costs more than the rest of the call.
+    var value: JSONValue {
         [
             "version": .string(version),
-            "protocol_versions": ["handshake": .array(protocol_versions.handshake.map(Value.string)), "modern": .array(protocol_versions.modern.map(Value.string))],
+            "protocol_versions": ["handshake": .array(protocol_versions.handshake.map(JSONValue.string)), "modern": .array(protocol_versions.modern.map(JSONValue.string))],
             "transport": .string(transport),
             "session": .string(session),
             "uptime_s": .double(uptime_s),
             "models": ["root": .string(models.root), "sub": .string(models.sub)],
             "llm_configured": .bool(llm_configured),
-            "llm_hint": llm_hint.map(Value.string) ?? .null,
+            "llm_hint": llm_hint.map(JSONValue.string) ?? .null,
             "sandbox": [
                 "backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation),
-                "namespaces": .array(sandbox.namespaces.map(Value.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
-                "sandbox_id": sandbox.sandbox_id.map(Value.string) ?? .null, "region": sandbox.region.map(Value.string) ?? .null,
-                "cgroup": sandbox.cgroup.map(Value.string) ?? .null,
+                "namespaces": .array(sandbox.namespaces.map(JSONValue.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
+                "sandbox_id": sandbox.sandbox_id.map(JSONValue.string) ?? .null, "region": sandbox.region.map(JSONValue.string) ?? .null,
+                "cgroup": sandbox.cgroup.map(JSONValue.string) ?? .null,
             ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),
