@@ -49,7 +49,8 @@ actor LegacySSESessions {
     func open(authorization: String? = nil) async -> AsyncStream<Data> {
         let id = SessionIDs.make()
         let stream = LegacySSEStream(endpoint: "/messages?sessionId=\(id)")
-        let connection = await Connection.open(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization)) { message in
+        let connection = await Connection.open(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization),
+                                                 servesModern: false) { message in
             stream.send(message)
         }
         let keepAlive = Task {

@@ -14,9 +14,12 @@ actor Connection {
     private var inFlight: [RequestID: (work: Task<Void, Never>, gate: NotificationGate)] = [:]
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
+    /// False on the legacy HTTP+SSE transport, which the 2026-07-28 spec does not carry: everything there is handshake era.
+    private let servesModern: Bool
 
-    private init(runtime: ServerRuntime, session: HandshakeSession, send: @escaping @Sendable (OutgoingMessage) async -> Void) {
+    private init(runtime: ServerRuntime, session: HandshakeSession, servesModern: Bool, send: @escaping @Sendable (OutgoingMessage) async -> Void) {
         self.runtime = runtime
+        self.servesModern = servesModern
         self.session = session
         dispatcher = ProtocolDispatcher(runtime: runtime)
         deliver = send
@@ -24,12 +27,12 @@ actor Connection {
 
     /// Opens the connection and its handshake-era session. `owner` is the workspace owner fingerprint of the client's
     /// bearer token ("" without one).
-    static func open(runtime: ServerRuntime, id: String, owner: String = "",
+    static func open(runtime: ServerRuntime, id: String, owner: String = "", servesModern: Bool = true,
                      send: @escaping @Sendable (OutgoingMessage) async -> Void) async -> Connection {
         let workspace = await runtime.workspaces.create(owner: owner, pinned: true)
         await runtime.activity.sessionOpened()
         TelemetryHooks.sessionOpened(era: .handshake) // TELEMETRY HOOK
-        return Connection(runtime: runtime, session: HandshakeSession(id: id, owner: owner, workspace: workspace), send: send)
+        return Connection(runtime: runtime, session: HandshakeSession(id: id, owner: owner, workspace: workspace), servesModern: servesModern, send: send)
     }
 
     /// Parses raw bytes (stdio) and handles them; a malformed message is answered with its JSON-RPC error, or dropped
@@ -91,7 +94,7 @@ actor Connection {
     /// handshake-era session.
     private func makeCall(_ request: JSONRPCRequest, gate: NotificationGate) throws(RPCError) -> MethodCall {
         let emit: @Sendable (OutgoingMessage) async -> Void = { await gate.send($0) }
-        guard ModernProtocol.isModernRequest(method: request.method, params: request.params) else {
+        guard servesModern, ModernProtocol.isModernRequest(method: request.method, params: request.params) else {
             return MethodCall(id: request.id, method: request.method, params: request.params, era: .handshake, runtime: runtime,
                               session: session, modern: nil, owner: session.owner, emit: emit)
         }
