@@ -45,8 +45,9 @@ actor LegacySSESessions {
 
     init(runtime: ServerRuntime) { self.runtime = runtime }
 
-    /// Opens a session and returns the event stream to send to the client.
-    func open(authorization: String? = nil) async -> AsyncStream<Data> {
+    /// Opens a session and returns the event stream to send to the client. The session closes (cancelling its calls)
+    /// when the HTTP server lets go of that stream: after a write to a gone client failed, or at shutdown.
+    func open(authorization: String? = nil) async -> AsyncThrowingStream<Data, Error> {
         let id = SessionIDs.make()
         let stream = LegacySSEStream(endpoint: "/messages?sessionId=\(id)")
         let connection = await Connection.open(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization),
@@ -63,7 +64,12 @@ actor LegacySSESessions {
         stream.onClientGone { [weak self] in
             Task { await self?.close(id: id) }
         }
-        return stream.events
+        let watch = ConnectionWatch { [weak self] in Task { await self?.close(id: id) } }
+        let source = IteratorBox(stream.events.makeAsyncIterator())
+        return AsyncThrowingStream<Data, Error>(unfolding: { [watch] in
+            withExtendedLifetime(watch) {}
+            return await source.next()
+        })
     }
 
     /// Routes a POSTed message; false when no such session is open.
@@ -83,4 +89,11 @@ actor LegacySSESessions {
     func closeAll() async {
         for id in entries.keys { await close(id: id) }
     }
+}
+
+/// One SSE body's iterator: the HTTP server reads it from one task at a time.
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncStream<Data>.AsyncIterator
+    init(_ iterator: AsyncStream<Data>.AsyncIterator) { self.iterator = iterator }
+    func next() async -> Data? { await iterator.next() }
 }

@@ -246,7 +246,7 @@ enum SSE {
 }
 
 /// Runs `action` once, when the HTTP response body holding it is released.
-private final class ConnectionWatch: Sendable {
+final class ConnectionWatch: Sendable {
     private let action: @Sendable () -> Void
     init(_ action: @escaping @Sendable () -> Void) { self.action = action }
     deinit { action() }
