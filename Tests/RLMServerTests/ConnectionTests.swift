@@ -25,11 +25,9 @@ import Testing
         #expect(hello["result"]?["capabilities"]?["logging"] == [:])
         await connection.receive(Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8))
         let tools = try await outbox.response(.integer(1))["result"]?["tools"]?.arrayValue ?? []
-        #expect(tools.compactMap { $0["name"]?.stringValue } == ["rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload",
-                                                                 "sandbox_download", "sandbox_files", "sandbox_shell", "rlm_execute",
-                                                                 "rlm_analyze", "rlm_code", "rlm_decompose"])
+        #expect(tools.compactMap { $0["name"]?.stringValue } == ExpectedTools.names)
         let readOnly = tools.filter { $0["annotations"]?["readOnlyHint"] == true }.compactMap { $0["name"]?.stringValue }
-        #expect(readOnly == ["rlm_status", "sandbox_download", "sandbox_files"])
+        #expect(readOnly == ExpectedTools.readOnly)
         await connection.receive(Data(#"{"jsonrpc":"2.0","id":"2","method":"tools/call","params":{"name":"rlm_status","arguments":{}}}"#.utf8))
         let status = try await outbox.response(.string("2"))
         #expect(status["id"] == "2")
@@ -37,6 +35,17 @@ import Testing
         #expect(status["result"]?["isError"] == false)
         await connection.close()
         #expect(await runtime.activity.snapshot.sessions_open == 0)
+    }
+
+    @Test func theToolListIsEncodedOnceAndAnsweredToEachIdAsSent() async throws {
+        let (connection, outbox, _) = try await connected()
+        await connection.receive(Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8))
+        await connection.receive(Data(#"{"jsonrpc":"2.0","id":"1","method":"tools/list"}"#.utf8))
+        let first = try await outbox.response(.integer(1))
+        let second = try await outbox.response(.string("1"))
+        #expect(first["result"] == second["result"])
+        #expect(first["result"]?["tools"]?.arrayValue?.count == ExpectedTools.names.count)
+        await connection.close()
     }
 
     @Test func aSecondInitializeIsRefused() async throws {

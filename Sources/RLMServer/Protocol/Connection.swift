@@ -11,7 +11,9 @@ actor Connection {
     private let runtime: ServerRuntime
     private let dispatcher: ProtocolDispatcher
     private let deliver: @Sendable (OutgoingMessage) async -> Void
-    private var inFlight: [RequestID: (work: Task<Void, Never>, gate: NotificationGate)] = [:]
+    private var inFlight: [RequestID: (work: Task<Void, Never>, gate: NotificationGate, serial: Int)] = [:]
+    /// Tells apart two requests that reused an id (allowed once the first was answered; a client may race its bookkeeping).
+    private var nextSerial = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
     /// False on the legacy HTTP+SSE transport, which the 2026-07-28 spec does not carry: everything there is handshake era.
@@ -75,19 +77,15 @@ actor Connection {
             Task { await gate.close(final: reply) }
             return
         }
-        guard inFlight[request.id] == nil else {
-            let reply = OutgoingMessage.response(id: request.id, error: .invalidRequest(
-                "Invalid request: request id \(request.id.json.displayText) is still in use by a request in flight; use a new id"))
-            Task { await deliver(reply) }
-            return
-        }
         let dispatcher = dispatcher
+        nextSerial += 1
+        let serial = nextSerial
         let work = Task { [weak self] in
             let reply = await dispatcher.respond(call)
             await gate.close(final: reply?.message)
-            await self?.finished(request.id)
+            await self?.finished(request.id, serial: serial)
         }
-        inFlight[request.id] = (work, gate)
+        inFlight[request.id] = (work, gate, serial)
     }
 
     /// The era is read off the message: a 2026-07-28 request names its version in `_meta`; anything else belongs to the
@@ -112,7 +110,8 @@ actor Connection {
         resumeIdleWaiters()
     }
 
-    private func finished(_ id: RequestID) {
+    private func finished(_ id: RequestID, serial: Int) {
+        guard inFlight[id]?.serial == serial else { return }
         inFlight[id] = nil
         resumeIdleWaiters()
     }

@@ -8,6 +8,12 @@ protocol MCPMethod: SendableMetatype {
     static var eras: Set<Era> { get }
     /// The result object. Throws `RPCError` for a JSON-RPC error answer; `CancellationError` sends no answer at all.
     static func respond(to call: MethodCall) async throws -> JSONValue
+    /// True when every successful answer in an era is the same (the result is then encoded once and reused).
+    static var answersAlwaysTheSame: Bool { get }
+}
+
+extension MCPMethod {
+    static var answersAlwaysTheSame: Bool { false }
 }
 
 /// One notification method the server acts on. Notifications are never answered; unknown ones are ignored.

@@ -18,7 +18,8 @@ struct ProtocolDispatcher: Sendable {
             var result = try await method.respond(to: call)
             try Task.checkCancellation()
             if call.era == .modern { result = stamp(result) }
-            return (.response(id: call.id, result: result), 200)
+            guard method.answersAlwaysTheSame else { return (.response(id: call.id, result: result), 200) }
+            return (call.runtime.encodedResults.response(id: call.id, key: "\(call.era) \(call.method)", result: result), 200)
         } catch is CancellationError {
             return nil
         } catch let error as RPCError {

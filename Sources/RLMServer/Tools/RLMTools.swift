@@ -8,12 +8,12 @@ import Sandboxes
 import Telemetry
 
 /// The four `rlm_*` tools: RLM runs (plain, data analysis, coding, decomposition) over the workspace's sandbox.
-struct RLMTools: Sendable {
+struct RLMTools: ToolGroup {
     let engine: RLMEngine
     let config: RLMConfig
     let activity: ServerActivity
 
-    var all: [ToolDefinition] { [execute, analyze, code, decompose] }
+    var tools: [ToolDefinition] { [execute, analyze, code, decompose] }
 
     // MARK: - Shared schema pieces
 

@@ -3,8 +3,8 @@ import RLMCommon
 import Sandboxes
 
 /// The six `sandbox_*` tools: direct use of the workspace's sandbox (Python REPLs, files, shell).
-enum SandboxTools {
-    static let all: [ToolDefinition] = [exec, execStateful, upload, download, files, shell]
+struct SandboxTools: ToolGroup {
+    var tools: [ToolDefinition] { [Self.exec, Self.execStateful, Self.upload, Self.download, Self.files, Self.shell] }
 
     static let defaultTimeout = 120
     static let maxTimeout = 3600

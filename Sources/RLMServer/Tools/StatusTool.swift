@@ -4,7 +4,15 @@ import RLMCommon
 import RLMConfig
 
 /// `rlm_status`: what this server is, how it is configured and what it is doing, without revealing any secret.
-enum StatusTool {
+struct StatusTool: ToolGroup {
+    let config: RLMConfig
+    let activity: ServerActivity
+    let sandboxes: SandboxProvider
+    let workspaces: WorkspaceStore
+    let startedAt: ContinuousClock.Instant
+
+    var tools: [ToolDefinition] { [status] }
+
     struct Report: Sendable {
         struct ProtocolVersions: Sendable {
             let handshake: [String]
@@ -77,16 +85,16 @@ enum StatusTool {
         ("workspaces_open", .integer(description: "Workspaces alive in this server process", minimum: 0)),
     ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity", "workspaces_open"])
 
-    static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, workspaces: WorkspaceStore,
-                           startedAt: ContinuousClock.Instant) -> ToolDefinition {
-        ToolDefinition(
+    private var status: ToolDefinition {
+        let (config, activity, sandboxes, workspaces, startedAt) = (config, activity, sandboxes, workspaces, startedAt)
+        return ToolDefinition(
             name: "rlm_status",
             title: "RLM server status",
             description: "Report the rlm-mcp server's version, supported MCP protocol versions, transport, configured root and sub models "
                 + "(and whether their credentials are present), sandbox backend and isolation, and call counters. With `workspace`, "
                 + "reports that workspace's sandbox (without one: the session's, for handshake-era clients). Secrets are never included.",
             input: .object(properties: []),
-            output: outputSchema,
+            output: Self.outputSchema,
             annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false),
             workspace: .optional
         ) { _, context in
@@ -104,9 +112,9 @@ enum StatusTool {
                 region: sandbox?.details["region"],
                 cgroup: sandbox?.details["cgroup"]
             )
-            let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
+            let report = await Self.makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
                                           workspacesOpen: await workspaces.count)
-            return ToolOutput(text: render(report), structured: report.value)
+            return ToolOutput(text: Self.render(report), structured: report.value)
         }
     }
 

@@ -4,6 +4,7 @@ import RLMCommon
 /// capability: 2026-07-28 deprecates it and conformance checkers warn about it.
 enum ServerDiscover: MCPMethod {
     static let name = "server/discover"
+    static let answersAlwaysTheSame = true
     static let eras: Set<Era> = [.modern]
 
     static let result: JSONValue = [
