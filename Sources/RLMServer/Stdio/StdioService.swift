@@ -19,7 +19,7 @@ public struct StdioService: Service {
         let lines = StdioLineReader.start(fd: STDIN_FILENO, logger: runtime.logger)
         runtime.logger.info("serving MCP over stdio")
         // Shutdown cancels the read loop (an AsyncStream ends when its reader is cancelled).
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await line in lines { await connection.receive(line) }
         }
         if !Task.isCancelled {
