@@ -8,7 +8,6 @@ let package = Package(
         .executable(name: "rlm-mcp", targets: ["rlm-mcp"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -64,7 +63,6 @@ let package = Package(
                 "JSONRPCWire",
                 "Telemetry",
                 "RunViewer",
-                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -153,7 +151,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", .product(name: "MCP", package: "swift-sdk"), .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", "RLMCommon", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

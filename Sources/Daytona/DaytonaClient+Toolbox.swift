@@ -14,7 +14,7 @@ extension DaytonaClient {
         if let cwd { body["cwd"] = .string(cwd) }
         let response = try await call(.POST, "\(toolbox)/process/execute", body: Self.json(body), retry: .rateLimitOnly,
                                       operation: "running a command", timeout: timeout + .seconds(5))
-        guard let object = JSONValue.parse(response.data)?.objectMembers else {
+        guard let object = JSONValue.parse(response.data)?.objectValue else {
             throw DaytonaError.malformed(operation: "running a command", detail: "expected a JSON object")
         }
         let code = object["exitCode"]?.intValue ?? object["code"]?.intValue ?? 0

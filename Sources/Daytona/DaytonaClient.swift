@@ -109,7 +109,7 @@ public struct DaytonaClient: Sendable {
     func failure(status: Int, body: Data, operation: String) -> DaytonaError {
         var message = String(decoding: body.prefix(1000), as: UTF8.self)
         var code: String?
-        if let object = JSONValue.parse(body)?.objectMembers {
+        if let object = JSONValue.parse(body)?.objectValue {
             if case let .string(text)? = object["message"] {
                 message = text
             } else if case let .array(items)? = object["message"], case let texts = items.compactMap(\.stringValue), texts.count == items.count {

@@ -42,6 +42,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// The value as a person reads it: strings bare, everything else as compact JSON.
     public var displayText: String {
         if case let .string(text) = self { return text }
+        return compactText
+    }
+
+    /// The value as compact JSON text, keys sorted (strings quoted).
+    public var compactText: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? ""

@@ -18,6 +18,8 @@ public final class ServerRuntime: Sendable {
     public let tasks: ToolTasks
     /// Stands in for "no workspace" in tools that only inspect one.
     let detachedWorkspace: Workspace
+    /// `tools/list` and `server/discover` answers, encoded once.
+    let encodedResults = EncodedResults()
 
     /// `recorder` hears every run (the run history); `prices` gives runs their `cost_usd`.
     public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults) {
@@ -32,10 +34,13 @@ public final class ServerRuntime: Sendable {
             adoptsUnknownHandles: config.sandboxBackend == .daytona && config.workspaceKey != nil,
             maxPerOwner: config.maxWorkspaces
         )
-        var tools = [StatusTool.definition(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt)]
-        tools += SandboxTools.all
-        tools += RLMTools(engine: Self.engine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity).all
-        if config.diagnosticTools { tools.append(DiagnosticTools.progressTicker()) }
+        var groups: [any ToolGroup] = [
+            StatusTool(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt),
+            SandboxTools(),
+            RLMTools(engine: RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity),
+        ]
+        if config.diagnosticTools { groups.append(DiagnosticTools()) }
+        let tools = groups.flatMap { $0.tools }
         self.config = config
         self.activity = activity
         self.startedAt = startedAt
@@ -65,14 +70,6 @@ public final class ServerRuntime: Sendable {
     public func workspaceOwner(authorization: String?) -> String {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return "" }
         return workspaces.handles.owner(forToken: authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces))
-    }
-}
-
-extension ServerRuntime {
-    /// The RLM engine every session shares, so that `RLM_SUB_CONCURRENCY` bounds sub-calls across all runs at once.
-    public static func engine(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(),
-                              prices: PriceTable = .defaults) -> RLMEngine {
-        RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices)
     }
 }
 

@@ -60,17 +60,6 @@ public struct ExecRequest: Sendable {
     }
 }
 
-extension ExecRequest {
-    /// For callers that still hold the variables as JSON text (the MCP tools): a JSON object's members become the
-    /// variables; anything else defines none (the tool's schema only lets objects through).
-    public init(code: String, namespace: Namespace, variablesJSON: Data?, timeout: Duration, maxOutputChars: Int = 20_000,
-                onSubCall: @escaping SubCallHandler = SubCall.unavailable) {
-        var variables: [String: JSONValue]?
-        if let variablesJSON, case let .object(members) = JSONValue.parse(variablesJSON) { variables = members }
-        self.init(code: code, namespace: namespace, variables: variables, timeout: timeout, maxOutputChars: maxOutputChars, onSubCall: onSubCall)
-    }
-}
-
 /// A request the running code made to the host.
 public enum SubCall: Sendable, Equatable {
     case llmQuery(prompt: String, model: String?)
@@ -139,11 +128,6 @@ public struct ExecResult: Sendable, Equatable {
         let type = if case .timedOut = failure { "Timeout" } else { "WorkerDied" }
         return ExecResult(stdout: "", stderr: "", error: Failure(type: type, message: failure.description, traceback: ""),
                           submitted: nil, truncated: false, durationMS: durationMS, workerFailure: failure)
-    }
-
-    /// `submitted` as JSON text, for callers that still pass JSON on as text (the MCP tools).
-    public var submittedJSON: Data? {
-        submitted.flatMap { try? JSONEncoder().encode($0) }
     }
 }
 

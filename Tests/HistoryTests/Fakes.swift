@@ -51,7 +51,7 @@ actor StubSandbox: Sandbox {
 
 extension ExecResult {
     static func output(_ stdout: String, submitted: String? = nil) -> ExecResult {
-        ExecResult(stdout: stdout, stderr: "", error: nil, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers }, truncated: false, durationMS: 1)
+        ExecResult(stdout: stdout, stderr: "", error: nil, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }, truncated: false, durationMS: 1)
     }
 }
 

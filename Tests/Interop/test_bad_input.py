@@ -189,3 +189,65 @@ def test_legacy_sse_messages_endpoint_refuses_a_malformed_body(legacy, name, raw
 
 def test_no_server_process_is_left_crashed(streamable, legacy):
     assert streamable.process.poll() is None and legacy.process.poll() is None
+
+
+# Well-formed envelopes whose params are wrong for their method: -32602 from the method itself, in both eras.
+WRONG_PARAMS: list[tuple[str, dict]] = [
+    ("tools/call name is a number", {"method": "tools/call", "params": {"name": 5}}),
+    ("tools/call arguments is a string", {"method": "tools/call", "params": {"name": "rlm_status", "arguments": "x"}}),
+    ("tools/call without a name", {"method": "tools/call", "params": {}}),
+    ("tools/list with a cursor", {"method": "tools/list", "params": {"cursor": "next"}}),
+    ("logging/setLevel to an unknown level", {"method": "logging/setLevel", "params": {"level": "loud"}}),
+]
+
+
+@pytest.mark.parametrize(("name", "message"), WRONG_PARAMS, ids=[case[0] for case in WRONG_PARAMS])
+def test_stdio_answers_wrong_params_with_invalid_params(stdio, name, message):
+    stdio.send(json.dumps({"jsonrpc": "2.0", "id": 20, **message}).encode())
+    answer = stdio.receive()
+    assert answer["id"] == 20 and answer["error"]["code"] == -32602, answer
+    assert stdio.ping(104)["id"] == 104
+
+
+def test_stdio_refuses_initialize_without_a_protocol_version(tmp_path):
+    server = StdioServer(tmp_path)
+    server.send(b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":7}}')
+    assert server.receive()["error"]["code"] == -32602
+    assert server.ping(2)["id"] == 2
+    assert server.close() == 0
+
+
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+@pytest.mark.parametrize(("name", "message"), WRONG_PARAMS[:4], ids=[case[0] for case in WRONG_PARAMS[:4]])
+def test_modern_http_answers_wrong_params_with_a_400(streamable, name, message):
+    params = {**message["params"], "_meta": MODERN_META}
+    body = {"jsonrpc": "2.0", "id": 21, "method": message["method"], "params": params}
+    headers = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": message["method"]}
+    if isinstance(params.get("name"), str):
+        headers["Mcp-Name"] = params["name"]
+    response = post(streamable.endpoint, json.dumps(body).encode(), headers)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    # Without a string name there is no Mcp-Name to mirror: the header check (-32020) may answer before the params check.
+    expected = {-32602} if isinstance(params.get("name"), str) or message["method"] != "tools/call" else {-32602, -32020}
+    assert response.json()["error"]["code"] in expected, response.text
+
+
+def test_streamable_http_session_takes_a_20_mb_string_with_a_4xx_or_an_answer(streamable):
+    opened = post(streamable.endpoint, json.dumps(INITIALIZE).encode())
+    session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-06-18"}
+    call = {"jsonrpc": "2.0", "id": 22, "method": "tools/call", "params": {"name": "rlm_status", "arguments": {"padding": "x" * (20 << 20)}}}
+    response = post(streamable.endpoint, json.dumps(call).encode(), session)
+    # Larger than MCP_MAX_BODY_MB: 413; within it: the tool's own error (rlm_status takes no `padding`).
+    assert response.status_code == 413 or (response.status_code == 200 and '"isError":true' in response.text.replace(" ", ""))
+    ping = post(streamable.endpoint, b'{"jsonrpc":"2.0","id":23,"method":"ping"}', session)
+    assert ping.status_code == 200 and '"id":23' in ping.text.replace(" ", "")
+
+
+def test_legacy_sse_refuses_a_20_mb_body_or_serves_it_without_a_5xx(legacy):
+    with httpx2.Client(timeout=60) as http, http.stream("GET", legacy.base_url + "/sse") as events:
+        endpoint = next(line for line in events.iter_lines() if line.startswith("data: "))[len("data: "):]
+        call = {"jsonrpc": "2.0", "id": 24, "method": "tools/call", "params": {"name": "rlm_status", "arguments": {"padding": "x" * (20 << 20)}}}
+        response = http.post(legacy.base_url + endpoint, content=json.dumps(call).encode(), headers={"Content-Type": "application/json"})
+        assert response.status_code in (202, 413)

@@ -89,10 +89,8 @@ async def test_unknown_tool_is_a_protocol_error_listing_the_tools(conn):
     assert raised.value.error.code == -32602
     error = raised.value.error
     assert "rlm_teleport" in error.message and "\n" not in error.message
-    if conn.expects_modern():  # one concise sentence, the tools in data
-        assert len(error.message) <= 200 and "rlm_status" in error.data["availableTools"]
-    else:  # the handshake-era error (swift-sdk's MCPError) has no data: the one sentence lists them
-        assert "rlm_status" in error.message
+    # Both eras: one concise sentence, the tools in data (one protocol core, one error).
+    assert len(error.message) <= 200 and "rlm_status" in error.data["availableTools"]
 
 
 async def test_progress_notifications_reach_the_client(conn):

@@ -62,7 +62,7 @@ actor StubSandbox: Sandbox {
 
 extension ExecResult {
     static func output(_ stdout: String, submitted: String? = nil, error: Failure? = nil) -> ExecResult {
-        ExecResult(stdout: stdout, stderr: "", error: error, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers }, truncated: false, durationMS: 1)
+        ExecResult(stdout: stdout, stderr: "", error: error, submitted: submitted.flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }, truncated: false, durationMS: 1)
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
-import MCP
+import RLMCommon
 import RLMConfig
 import Testing
 @testable import RLMServer
@@ -9,27 +9,31 @@ import Testing
 /// The 2026-07-28 layer without a transport: envelope checks, header rules and the dispatcher's result shapes.
 @Suite struct ModernProtocolTests {
     let runtime: ServerRuntime
-    let dispatcher: ModernDispatcher
+    let dispatcher: ProtocolDispatcher
 
     init() throws {
         let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: ["RLM_DIAGNOSTIC_TOOLS": "1"])]))
         runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
-        dispatcher = ModernDispatcher(runtime: runtime)
+        dispatcher = ProtocolDispatcher(runtime: runtime)
     }
 
-    private func message(_ method: String, meta: [String: Value]? = ModernProtocolTests.meta(), _ params: [String: Value] = [:]) -> [String: Value] {
+    private func message(_ method: String, meta: [String: JSONValue]? = ModernProtocolTests.meta(), _ params: [String: JSONValue] = [:]) -> JSONRPCRequest {
         var params = params
         if let meta { params["_meta"] = .object(meta) }
-        return ["jsonrpc": "2.0", "id": 7, "method": .string(method), "params": .object(params)]
+        return JSONRPCRequest(id: .integer(7), method: method, params: params)
     }
 
-    static func meta(_ capabilities: [String: Value] = [:]) -> [String: Value] {
+    private func isModern(_ request: JSONRPCRequest) -> Bool {
+        ModernProtocol.isModernRequest(method: request.method, params: request.params)
+    }
+
+    static func meta(_ capabilities: [String: JSONValue] = [:]) -> [String: JSONValue] {
         [ModernProtocol.Meta.protocolVersion: "2026-07-28", ModernProtocol.Meta.clientCapabilities: .object(capabilities)]
     }
 
-    private func parseError(_ message: [String: Value]) -> RPCError? {
+    private func parseError(_ message: JSONRPCRequest) -> RPCError? {
         do {
-            _ = try dispatcher.parse(message)
+            _ = try ModernRequest.parse(message, tools: runtime.registry)
             return nil
         } catch {
             return error
@@ -37,13 +41,10 @@ import Testing
     }
 
     @Test func modernRequestsAreToldApartByShape() {
-        #expect(ModernProtocol.isModernRequest(message("tools/list")))
-        #expect(ModernProtocol.isModernRequest(message("server/discover", meta: nil)))
-        #expect(!ModernProtocol.isModernRequest(message("tools/list", meta: nil)))
-        #expect(!ModernProtocol.isModernRequest(message("tools/list", meta: ["progressToken": "t"])))
-        #expect(!ModernProtocol.isModernRequest(["jsonrpc": "2.0", "method": "notifications/initialized"]))
-        #expect(ModernProtocol.mayBeModern(Data(#"{"method":"server/discover"}"#.utf8)))
-        #expect(!ModernProtocol.mayBeModern(Data(#"{"method":"tools/call","params":{"name":"x"}}"#.utf8)))
+        #expect(isModern(message("tools/list")))
+        #expect(isModern(message("server/discover", meta: nil)))
+        #expect(!isModern(message("tools/list", meta: nil)))
+        #expect(!isModern(message("tools/list", meta: ["progressToken": "t"])))
     }
 
     @Test func envelopeErrorsNameWhatToFix() {
@@ -87,20 +88,24 @@ import Testing
         #expect(ModernHTTPEndpoint.decodeHeaderValue("=?base64?%%%?=") == nil)
     }
 
-    private func result(_ message: [String: Value]) async throws -> [String: Value] {
-        let request = try dispatcher.parse(message)
-        let data = try #require(await dispatcher.handle(request, owner: "") { _ in })
-        let response = try JSONDecoder().decode([String: Value].self, from: data)
+    private func result(_ message: JSONRPCRequest) async throws -> [String: JSONValue] {
+        let modern = try ModernRequest.parse(message, tools: runtime.registry)
+        let call = MethodCall(id: message.id, method: message.method, params: message.params, era: .modern, runtime: runtime,
+                              session: nil, modern: modern, owner: "", emit: { _ in })
+        let reply = try #require(await dispatcher.respond(call))
+        let response = try JSONDecoder().decode([String: JSONValue].self, from: reply.message.data)
         return try #require(response["result"]?.objectValue)
     }
 
     @Test func resultsAreStampedAndToolsListIsCacheableInRegistrationOrder() async throws {
         let discover = try await result(message("server/discover"))
         #expect(discover["resultType"] == "complete")
+        // 2026-07-28 deprecates logging: advertising it draws a conformance warning.
+        #expect(discover["capabilities"]?.objectValue?["logging"] == nil)
         #expect(discover["_meta"]?.objectValue?[ModernProtocol.Meta.serverInfo]?.objectValue?["name"] == "rlm-mcp")
         #expect(discover["capabilities"]?.objectValue?["extensions"] == [ModernProtocol.tasksExtension: [:]])
         let list = try await result(message("tools/list"))
-        #expect(list["cacheScope"] == "public" && list["ttlMs"] == .int(ModernDispatcher.listTTLMilliseconds))
+        #expect(list["cacheScope"] == "public" && list["ttlMs"] == .int(ToolsList.ttlMilliseconds))
         let names = list["tools"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue }
         #expect(names == runtime.registry.tools.map(\.name))
         let call = try await result(message("tools/call", ["name": "rlm_status", "arguments": [:]]))
@@ -110,10 +115,10 @@ import Testing
     @Test func workspaceToolsAdvertiseTheArgumentAndResultField() throws {
         let exec = try #require(runtime.registry.tool(named: "sandbox_exec"))
         #expect(exec.workspaceUse == .required && exec.description.contains("pass it back"))
-        let input = try #require(exec.mcpTool.inputSchema.objectValue)
+        let input = try #require(exec.listing["inputSchema"]?.objectValue)
         #expect(input["properties"]?.objectValue?["workspace"]?.objectValue?["type"] == "string")
         #expect(input["required"] == ["code"])
-        let output = try #require(exec.mcpTool.outputSchema?.objectValue)
+        let output = try #require(exec.listing["outputSchema"]?.objectValue)
         #expect(output["required"]?.arrayValue?.contains("workspace") == true)
         let status = try #require(runtime.registry.tool(named: "rlm_status"))
         #expect(status.workspaceUse == .optional)

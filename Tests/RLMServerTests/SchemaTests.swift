@@ -1,4 +1,4 @@
-import MCP
+import RLMCommon
 import Testing
 @testable import RLMServer
 
@@ -14,7 +14,7 @@ import Testing
         ("note", .nullable(.string())),
     ], required: ["task"])
 
-    private func violation(_ arguments: [String: Value]) -> String? {
+    private func violation(_ arguments: [String: JSONValue]) -> String? {
         do {
             try schema.validate(.object(arguments))
             return nil
@@ -48,8 +48,8 @@ import Testing
         (["task": "x", "options": [:]], #"argument "options.depth" is required"#),
         (["task": "x", "options": ["depth": 1, "width": 2]], #"argument "options.width" is not accepted here (accepted: depth)"#),
         (["task": "x", "colour": "red"], #"argument "colour" is not accepted here (accepted: task, mode, timeout_s, temperature, verbose, tags, options, note)"#),
-    ] as [([String: Value], String)])
-    func namesTheOffendingField(arguments: [String: Value], message: String) {
+    ] as [([String: JSONValue], String)])
+    func namesTheOffendingField(arguments: [String: JSONValue], message: String) {
         #expect(violation(arguments) == message)
     }
 

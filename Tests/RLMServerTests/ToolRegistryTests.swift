@@ -1,5 +1,5 @@
 import Logging
-import MCP
+import RLMCommon
 import RLMConfig
 import Testing
 @testable import RLMServer
@@ -26,7 +26,7 @@ import Testing
         let result = try await tools.call(name: "echo", arguments: ["text": "hi"], context: context)
         #expect(result.isError != true)
         #expect(result.structuredContent == ["text": "hi"])
-        #expect(result.content == [.text(text: "said hi", annotations: nil, _meta: nil)])
+        #expect(result.texts == ["said hi"])
         #expect(await activity.snapshot.calls_succeeded == 1)
     }
 
@@ -37,18 +37,18 @@ import Testing
         }])
         let result = try await tools.call(name: "echo", arguments: ["text": 5], context: context)
         #expect(result.isError == true)
-        #expect(result.content == [.text(text: #"Invalid arguments for echo: argument "text" must be a string (got integer 5). See the tool's inputSchema."#, annotations: nil, _meta: nil)])
+        #expect(result.texts == [#"Invalid arguments for echo: argument "text" must be a string (got integer 5). See the tool's inputSchema."#])
         #expect(await activity.snapshot.calls_rejected == 1)
     }
 
     @Test func missingArgumentsObjectIsTreatedAsEmpty() async throws {
         let result = try await registry([echo { _ in ToolOutput(text: "", structured: ["text": ""]) }]).call(name: "echo", arguments: nil, context: context)
         #expect(result.isError == true)
-        #expect("\(result.content)".contains(#"argument \"text\" is required"#))
+        #expect("\(result.texts)".contains(#"argument \"text\" is required"#))
     }
 
     @Test func unknownToolIsAnInvalidParamsErrorListingTheTools() async {
-        await #expect(throws: MCPError.invalidParams("Unknown tool \"nope\"; the available tools are echo")) {
+        await #expect(throws: RPCError.unknownTool("nope", available: ["echo"])) {
             try await registry([echo { _ in ToolOutput(text: "", structured: [:]) }]).call(name: "nope", arguments: [:], context: context)
         }
     }
@@ -57,7 +57,7 @@ import Testing
         let result = try await registry([echo { _ in throw ToolError("the sandbox is gone; call again to start a new one") }])
             .call(name: "echo", arguments: ["text": "x"], context: context)
         #expect(result.isError == true)
-        #expect(result.content == [.text(text: "the sandbox is gone; call again to start a new one", annotations: nil, _meta: nil)])
+        #expect(result.texts == ["the sandbox is gone; call again to start a new one"])
         #expect(await activity.snapshot.calls_failed == 1)
     }
 
@@ -66,7 +66,7 @@ import Testing
             .call(name: "echo", arguments: ["text": "x"], context: context)
         #expect(result.isError == true)
         #expect(result.structuredContent == nil)
-        #expect("\(result.content)".contains("does not match its outputSchema"))
+        #expect("\(result.texts)".contains("does not match its outputSchema"))
     }
 
     @Test func cancellationPropagatesAndIsCounted() async throws {
@@ -86,13 +86,10 @@ import Testing
     @Test func everyRegisteredToolDeclaresSchemasAndItsStatusOutputValidates() async throws {
         let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: ["RLM_DIAGNOSTIC_TOOLS": "1"])]))
         let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
-        #expect(runtime.registry.tools.map(\.name) == [
-            "rlm_status", "sandbox_exec", "sandbox_exec_stateful", "sandbox_upload", "sandbox_download", "sandbox_files", "sandbox_shell",
-            "rlm_execute", "rlm_analyze", "rlm_code", "rlm_decompose", "diagnostic_progress",
-        ])
-        for tool in runtime.registry.mcpTools {
-            #expect(tool.description?.isEmpty == false)
-            guard case let .object(input) = tool.inputSchema, case let .object(output)? = tool.outputSchema else {
+        #expect(runtime.registry.tools.map(\.name) == ExpectedTools.names + ExpectedTools.diagnostic)
+        for tool in runtime.registry.tools {
+            #expect(!tool.description.isEmpty)
+            guard case let .object(input)? = tool.listing["inputSchema"], case let .object(output)? = tool.listing["outputSchema"] else {
                 Issue.record("\(tool.name) lacks object schemas")
                 continue
             }

@@ -29,9 +29,8 @@ def last_heartbeat(temporary) -> float | None:
 
 @pytest.mark.parametrize(("transport", "mode"), [
     ("streamable-http", interop.MODERN),
-    pytest.param("sse", "legacy", marks=pytest.mark.xfail(strict=True, reason=(
-        "known: a dropped legacy SSE stream is noticed only at the next write (keep-alive), so its calls run on; "
-        "the protocol core rewrite closes the session on disconnect"))),
+    # A dropped SSE stream is noticed at the next write: a comment every 250 ms closes the session and cancels its calls.
+    ("sse", "legacy"),
 ], ids=["2026-stream-closed", "sse-dropped"])
 async def test_code_stops_within_a_second_of_the_client_leaving(tmp_path, figures, transport, mode):
     with interop.connection(transport, tmp_path, {"TMPDIR": str(tmp_path)}) as conn:

@@ -21,7 +21,7 @@ import Testing
     private func run(_ sandbox: LocalSandbox, _ code: String, in namespace: ExecRequest.Namespace = .named("main"),
                      timeout: Duration = .seconds(20), maxOutput: Int = 20_000, variables: String? = nil,
                      onSubCall: @escaping SubCallHandler = SubCall.unavailable) async throws -> ExecResult {
-        try await sandbox.execute(ExecRequest(code: code, namespace: namespace, variables: variables.flatMap { JSONValue.parse(Data($0.utf8))?.objectMembers },
+        try await sandbox.execute(ExecRequest(code: code, namespace: namespace, variables: variables.flatMap { JSONValue.parse(Data($0.utf8))?.objectValue },
                                               timeout: timeout, maxOutputChars: maxOutput, onSubCall: onSubCall))
     }
 

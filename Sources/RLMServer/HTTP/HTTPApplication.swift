@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import JSONRPCWire
 import Logging
-import MCP
 import NIOCore
 import RLMConfig
 import RunViewer
@@ -36,7 +35,7 @@ public struct HTTPApplication {
         switch config.transport {
         case .streamableHTTP, .stdio:
             let sessions = StreamableHTTPSessions(runtime: runtime, idleLimit: .seconds(config.workspaceIdleSeconds))
-            Self.mountStreamableHTTP(on: router, sessions: sessions, modern: ModernHTTPEndpoint(dispatcher: ModernDispatcher(runtime: runtime)),
+            Self.mountStreamableHTTP(on: router, sessions: sessions, modern: ModernHTTPEndpoint(dispatcher: ProtocolDispatcher(runtime: runtime)),
                                      maxBody: maxBody)
             streamable = sessions
         case .sse:
@@ -62,16 +61,22 @@ public struct HTTPApplication {
                                             modern: ModernHTTPEndpoint, maxBody: Int) {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
-            if request.method == .post, let refused = refuseMalformed(body) { return refused }
+            // The one parse of the message: everything after this reads the typed message.
+            var message: JSONRPCMessage?
+            if request.method == .post {
+                switch JSONRPCMessage.parse(Data(buffer: body)) {
+                case .failure(let rejection): return refuse(rejection)
+                case .success(let parsed): message = parsed
+                }
+            }
             // Both eras share the endpoint: 2026-07-28 requests are told apart by their shape, the rest is a session's.
-            if let response = await modern.respond(to: request, body: body) { return response }
-            let response = await sessions.handle(MCP.HTTPRequest(
+            if let response = await modern.respond(to: request, message: message) { return response }
+            let response = await sessions.handle(SessionHTTPRequest(
                 method: request.method.rawValue,
                 headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
-                body: body.readableBytes == 0 ? nil : Data(buffer: body),
-                path: request.uri.path
+                message: message
             ))
-            return Response(mcp: response)
+            return Response(session: response)
         }
         router.post("/mcp", use: handler)
         router.get("/mcp", use: handler)
@@ -80,7 +85,7 @@ public struct HTTPApplication {
 
     private static func mountLegacySSE(on router: Router<BasicRequestContext>, sessions: LegacySSESessions, maxBody: Int) {
         router.get("/sse") { request, _ in
-            let events = try await sessions.open(authorization: request.headers[.authorization])
+            let events = await sessions.open(authorization: request.headers[.authorization])
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform"],
@@ -92,8 +97,12 @@ public struct HTTPApplication {
                 return JSONRPCErrorResponse.make(status: .badRequest, message: "missing sessionId query parameter; use the endpoint the /sse stream announced")
             }
             guard let body = try await collectBody(request, upTo: maxBody) else { return bodyTooLarge(maxBody) }
-            if let refused = refuseMalformed(body) { return refused }
-            guard await sessions.deliver(Data(buffer: body), to: id) else {
+            let message: JSONRPCMessage
+            switch JSONRPCMessage.parse(Data(buffer: body)) {
+            case .failure(let rejection): return refuse(rejection)
+            case .success(let parsed): message = parsed
+            }
+            guard await sessions.deliver(message, to: id) else {
                 return JSONRPCErrorResponse.make(status: .notFound, message: "no open SSE session \(id); reconnect to /sse")
             }
             return Response(status: .accepted, body: ResponseBody(byteBuffer: ByteBuffer(string: "Accepted")))
@@ -110,10 +119,8 @@ private func collectBody(_ request: Request, upTo maxBody: Int) async throws -> 
     }
 }
 
-/// The 4xx answer for a malformed JSON-RPC body (202 for a malformed notification, which gets no reply), or nil when the
-/// body is a well-formed message.
-private func refuseMalformed(_ body: ByteBuffer) -> Response? {
-    guard case .failure(let rejection) = MessageCheck.check(Data(buffer: body)) else { return nil }
+/// The 4xx answer for a malformed JSON-RPC body (202 for a malformed notification, which gets no reply).
+private func refuse(_ rejection: MessageRejection) -> Response {
     guard rejection.answerable else { return Response(status: .accepted) }
     return Response(status: .badRequest, headers: [.contentType: "application/json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: rejection.reply)))
@@ -125,24 +132,26 @@ private func bodyTooLarge(_ maxBody: Int) -> Response {
 }
 
 extension Response {
-    /// Converts the SDK's framework-neutral response into a Hummingbird one.
-    init(mcp response: MCP.HTTPResponse) {
-        var headers = HTTPFields()
-        for (name, value) in response.headers {
-            if let field = HTTPField.Name(name) { headers[field] = value }
+    /// A session's answer as a Hummingbird response.
+    init(session response: SessionHTTPResponse) {
+        func fields(_ headers: [String: String]) -> HTTPFields {
+            var fields = HTTPFields()
+            for (name, value) in headers {
+                if let field = HTTPField.Name(name) { fields[field] = value }
+            }
+            return fields
         }
-        let status = HTTPResponse.Status(code: response.statusCode)
         switch response {
-        case let .stream(stream, _):
-            self.init(status: status, headers: headers, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
-        default:
-            let body = response.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody()
-            self.init(status: status, headers: headers, body: body)
+        case let .stream(stream, headers):
+            self.init(status: .ok, headers: fields(headers), body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
+        case let .complete(status, headers, body):
+            self.init(status: .init(code: status), headers: fields(headers),
+                      body: body.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody())
         }
     }
 }
 
-/// Expires idle sessions, keeps legacy SSE streams alive, and closes every session when the server shuts down.
+/// Expires idle sessions and closes every session when the server shuts down.
 struct SessionHousekeeping: Service {
     let streamable: StreamableHTTPSessions?
     let legacy: LegacySSESessions?
@@ -153,7 +162,6 @@ struct SessionHousekeeping: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 await streamable?.expireIdle()
-                await legacy?.keepAlive()
             }
         }
         await streamable?.closeAll()

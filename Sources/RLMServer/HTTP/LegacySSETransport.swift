@@ -1,96 +1,99 @@
 import Foundation
 import Logging
-import MCP
 
 /// The 2024-11-05 HTTP+SSE transport for one client: server messages go down a `GET /sse` event stream, client
 /// messages arrive by `POST /messages?sessionId=…`.
-actor LegacySSETransport: Transport {
-    nonisolated let logger: Logger
-    private let incoming: AsyncThrowingStream<Data, Error>
-    private let incomingContinuation: AsyncThrowingStream<Data, Error>.Continuation
+final class LegacySSEStream: Sendable {
     /// The bytes of the event stream the client is reading.
-    nonisolated let events: AsyncStream<Data>
-    private let eventsContinuation: AsyncStream<Data>.Continuation
+    let events: AsyncStream<Data>
+    private let continuation: AsyncStream<Data>.Continuation
 
-    init(endpoint: String, logger: Logger) {
-        self.logger = logger
-        (incoming, incomingContinuation) = AsyncThrowingStream.makeStream()
-        (events, eventsContinuation) = AsyncStream.makeStream()
+    init(endpoint: String) {
+        (events, continuation) = AsyncStream.makeStream()
         // The first event tells the client where to POST its messages.
-        eventsContinuation.yield(SSE.event(Data(endpoint.utf8), name: "endpoint"))
+        continuation.yield(SSE.event(Data(endpoint.utf8), name: "endpoint"))
     }
 
-    func connect() async throws {}
+    func send(_ message: OutgoingMessage) { continuation.yield(SSE.event(message.data)) }
 
-    func disconnect() async {
-        incomingContinuation.finish()
-        eventsContinuation.finish()
-    }
+    /// A comment line: keeps proxies from closing a quiet stream, and a write is how a dropped client is noticed.
+    func keepAlive() { continuation.yield(Data(":\n\n".utf8)) }
 
-    func send(_ data: Data) async throws {
-        eventsContinuation.yield(SSE.event(data))
-    }
-
-    func receive() -> AsyncThrowingStream<Data, Error> { incoming }
-
-    /// A message the client POSTed.
-    func deliver(_ message: Data) {
-        incomingContinuation.yield(message)
-    }
+    func finish() { continuation.finish() }
 
     /// Called once when the client stops reading the event stream.
-    nonisolated func onClientGone(_ action: @escaping @Sendable () -> Void) {
-        eventsContinuation.onTermination = { _ in action() }
-    }
-
-    /// A comment line keeps proxies and idle timers from closing a quiet stream.
-    func keepAlive() {
-        eventsContinuation.yield(Data(": keep-alive\n\n".utf8))
+    func onClientGone(_ action: @escaping @Sendable () -> Void) {
+        continuation.onTermination = { _ in action() }
     }
 }
 
-/// The legacy SSE sessions: one per open `GET /sse` stream, closed when the client disconnects or on shutdown.
+/// The legacy SSE sessions: one per open `GET /sse` stream, closed (and their calls cancelled) when the client
+/// disconnects or on shutdown.
 actor LegacySSESessions {
     private struct Entry {
-        let session: MCPSession
-        let transport: LegacySSETransport
+        let connection: Connection
+        let stream: LegacySSEStream
+        let keepAlive: Task<Void, Never>
     }
+
+    /// How often an open stream gets a comment: a dropped connection is only noticed when a write fails, so this bounds
+    /// how long a gone client's calls run on (the interop suite checks they stop within a second).
+    static let keepAliveInterval = Duration.milliseconds(250)
 
     private let runtime: ServerRuntime
     private var entries: [String: Entry] = [:]
 
     init(runtime: ServerRuntime) { self.runtime = runtime }
 
-    /// Opens a session and returns the event stream to send to the client.
-    func open(authorization: String? = nil) async throws -> AsyncStream<Data> {
+    /// Opens a session and returns the event stream to send to the client. The session closes (cancelling its calls)
+    /// when the HTTP server lets go of that stream: after a write to a gone client failed, or at shutdown.
+    func open(authorization: String? = nil) async -> AsyncThrowingStream<Data, Error> {
         let id = SessionIDs.make()
-        let transport = LegacySSETransport(endpoint: "/messages?sessionId=\(id)", logger: runtime.logger)
-        let session = await MCPSession.make(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization))
-        try await session.server.start(transport: transport)
-        entries[id] = Entry(session: session, transport: transport)
-        transport.onClientGone { [weak self] in
+        let stream = LegacySSEStream(endpoint: "/messages?sessionId=\(id)")
+        let connection = await Connection.open(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization),
+                                                 servesModern: false) { message in
+            stream.send(message)
+        }
+        let keepAlive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.keepAliveInterval)
+                stream.keepAlive()
+            }
+        }
+        entries[id] = Entry(connection: connection, stream: stream, keepAlive: keepAlive)
+        stream.onClientGone { [weak self] in
             Task { await self?.close(id: id) }
         }
-        return transport.events
+        let watch = ConnectionWatch { [weak self] in Task { await self?.close(id: id) } }
+        let source = IteratorBox(stream.events.makeAsyncIterator())
+        return AsyncThrowingStream<Data, Error>(unfolding: { [watch] in
+            withExtendedLifetime(watch) {}
+            return await source.next()
+        })
     }
 
     /// Routes a POSTed message; false when no such session is open.
-    func deliver(_ message: Data, to id: String) async -> Bool {
+    func deliver(_ message: JSONRPCMessage, to id: String) async -> Bool {
         guard let entry = entries[id] else { return false }
-        await entry.transport.deliver(message)
+        await entry.connection.receive(message)
         return true
-    }
-
-    func keepAlive() async {
-        for entry in entries.values { await entry.transport.keepAlive() }
     }
 
     func close(id: String) async {
         guard let entry = entries.removeValue(forKey: id) else { return }
-        await entry.session.close(runtime: runtime)
+        entry.keepAlive.cancel()
+        entry.stream.finish()
+        await entry.connection.close()
     }
 
     func closeAll() async {
         for id in entries.keys { await close(id: id) }
     }
+}
+
+/// One SSE body's iterator: the HTTP server reads it from one task at a time.
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncStream<Data>.AsyncIterator
+    init(_ iterator: AsyncStream<Data>.AsyncIterator) { self.iterator = iterator }
+    func next() async -> Data? { await iterator.next() }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import JSONRPCWire
 import Logging
-import MCP
+import RLMCommon
 
 /// One handshake-era streamable-HTTP session: each POSTed request is answered on an SSE stream of its own (with the
 /// call's progress), other server messages go to the GET stream, DELETE ends the session, and a client that lost a
@@ -11,16 +11,17 @@ import MCP
 /// so a session grew by ~5 MB per 1,000 calls; and it sent progress to the GET stream, which a client may never open.
 /// Here a request stream's events are dropped once its response went out on a live connection, and every kept buffer is
 /// capped (`ReplayLimits`).
-actor StreamableHTTPSession: Transport {
+actor StreamableHTTPSession {
     nonisolated let logger: Logger
     let sessionID: String
     private let limits: ReplayLimits
-    private let incoming: AsyncThrowingStream<Data, Error>
-    private let incomingContinuation: AsyncThrowingStream<Data, Error>.Continuation
+    /// The messages the client POSTed, in order, for the session's `Connection`.
+    nonisolated let incoming: AsyncStream<JSONRPCMessage>
+    private let incomingContinuation: AsyncStream<JSONRPCMessage>.Continuation
     private var streams: [Int: EventStream] = [:]
     /// Request id key → its stream; progress token key → the stream of the call that carries it.
-    private var requestStreams: [String: Int] = [:]
-    private var progressStreams: [String: Int] = [:]
+    private var requestStreams: [RequestID: Int] = [:]
+    private var progressStreams: [RequestID: Int] = [:]
     private var standalone: Int?
     /// Request streams finished while their client was away, oldest first: kept for resumption, at most `limits.streams`.
     private var resumable: [Int] = []
@@ -34,14 +35,8 @@ actor StreamableHTTPSession: Transport {
         self.sessionID = sessionID
         self.limits = limits
         self.logger = logger
-        (incoming, incomingContinuation) = AsyncThrowingStream.makeStream()
+        (incoming, incomingContinuation) = AsyncStream.makeStream()
     }
-
-    func connect() async throws {}
-
-    func disconnect() async { terminate() }
-
-    nonisolated func receive() -> AsyncThrowingStream<Data, Error> { incoming }
 
     /// Bytes held for replay across the session's streams (for tests and the memory benchmark).
     var bufferedBytes: Int { streams.values.reduce(0) { $0 + $1.buffer.byteCount } }
@@ -49,19 +44,22 @@ actor StreamableHTTPSession: Transport {
 
     // MARK: - Server → client
 
-    func send(_ data: Data) async throws {
-        guard !terminated else { throw MCPError.connectionClosed }
-        switch OutgoingRoute(data) {
-        case .response(let key):
-            guard let index = requestStreams.removeValue(forKey: key) else {
-                logger.debug("response for a request with no stream", metadata: ["id": "\(key)"])
+    /// Routes a server message by what it is: a response to its request's stream, progress to its call's stream, the rest
+    /// to the GET stream. Dropped once the session ended.
+    func send(_ message: OutgoingMessage) {
+        guard !terminated else { return }
+        let data = message.data
+        switch message.route {
+        case .response(let id?):
+            guard let index = requestStreams.removeValue(forKey: id) else {
+                logger.debug("response for a request with no stream", metadata: ["id": "\(id.key)"])
                 return
             }
             emit(data, on: index)
             finishRequestStream(index)
         case .progress(let token):
             if let index = progressStreams[token], streams[index] != nil { emit(data, on: index) } else { emitStandalone(data) }
-        case .other:
+        case .response(nil), .other:
             emitStandalone(data)
         }
     }
@@ -96,11 +94,11 @@ actor StreamableHTTPSession: Transport {
     // MARK: - Client → server
 
     /// Handles one HTTP request for this session (the session map has matched its `Mcp-Session-Id`).
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
+    func handle(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
         guard !terminated else {
             return .error(statusCode: 404, .invalidRequest("Not Found: the MCP session has ended; start a new one with initialize"))
         }
-        switch request.method.uppercased() {
+        switch request.method {
         case "POST": return post(request)
         case "GET": return get(request)
         case "DELETE":
@@ -112,44 +110,35 @@ actor StreamableHTTPSession: Transport {
         }
     }
 
-    private func post(_ request: HTTPRequest) -> HTTPResponse {
+    private func post(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
         guard let accept = request.header("Accept"), accept.contains("application/json"), accept.contains("text/event-stream") else {
             return refuse(406, "Not Acceptable: a POST must accept both application/json and text/event-stream")
         }
         guard let type = request.header("Content-Type"), type.lowercased().hasPrefix("application/json") else {
             return refuse(415, "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json")
         }
-        guard let body = request.body else { return refuse(400, "Bad Request: the POST has no body; send one JSON-RPC message") }
-        let message: IncomingMessage
-        switch MessageCheck.check(body) {
-        case .failure(let rejection):
-            // HTTPApplication refuses these before a session sees them; kept so the transport is safe on its own.
-            guard rejection.answerable else { return .accepted(headers: sessionHeaders) }
-            return .error(statusCode: 400, .invalidRequest(rejection.message), sessionID: sessionID)
-        case .success(let checked):
-            message = checked
-        }
-        if case .request(_, let method) = message, method == "initialize" {
+        guard let message = request.message else { return refuse(400, "Bad Request: the POST has no body; send one JSON-RPC message") }
+        if case .request(let initialize) = message, initialize.method == Initialize.name {
             guard !initialized else { return refuse(400, "Bad Request: this session is already initialized; start a new session without Mcp-Session-Id") }
             initialized = true
-        } else if let version = request.header("MCP-Protocol-Version"), !Version.supported.contains(version) {
-            return refuse(400, "Bad Request: unsupported MCP-Protocol-Version \(version); this session speaks \(Version.supported.sorted().joined(separator: ", "))")
+        } else if let version = request.header("MCP-Protocol-Version"), !HandshakeSession.versions.contains(version) {
+            return refuse(400, "Bad Request: unsupported MCP-Protocol-Version \(version); this session speaks \(HandshakeSession.versions.joined(separator: ", "))")
         }
-        guard case .request(let id, _) = message else {
-            incomingContinuation.yield(body)
+        guard case .request(let call) = message else {
+            incomingContinuation.yield(message)
             return .accepted(headers: sessionHeaders)
         }
         let index = openStream(kind: .request)
-        requestStreams[id.key] = index
-        if let token = Self.progressToken(body) { progressStreams[token] = index }
+        requestStreams[call.id] = index
+        if let token = call.params["_meta"]?["progressToken"].flatMap(RequestID.init(json:)) { progressStreams[token] = index }
         openCalls += 1
-        // The stream must exist before the server sees the request: its handler may report progress at once.
-        let response = attach(to: index, after: 0, priming: Self.primes(request, body: body))
-        incomingContinuation.yield(body)
+        // The stream must exist before the connection sees the request: its handler may report progress at once.
+        let response = attach(to: index, after: 0, priming: Self.primes(request, initialize: call))
+        incomingContinuation.yield(message)
         return response
     }
 
-    private func get(_ request: HTTPRequest) -> HTTPResponse {
+    private func get(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
         guard let accept = request.header("Accept"), accept.contains("text/event-stream") else {
             return refuse(406, "Not Acceptable: the GET stream needs Accept: text/event-stream")
         }
@@ -161,14 +150,14 @@ actor StreamableHTTPSession: Transport {
             guard streams[position.index]?.isConnected == false else {
                 return refuse(409, "Conflict: the stream of Last-Event-ID \(lastEventID) is still connected")
             }
-            return attach(to: position.index, after: position.sequence, priming: Self.primes(request, body: nil))
+            return attach(to: position.index, after: position.sequence, priming: Self.primes(request, initialize: nil))
         }
         let index = standalone ?? openStream(kind: .standalone)
         standalone = index
         guard streams[index]?.isConnected == false else {
             return refuse(409, "Conflict: this session's GET stream is already open; one is allowed per session")
         }
-        return attach(to: index, after: streams[index]?.buffer.events.last?.sequence ?? 0, priming: Self.primes(request, body: nil))
+        return attach(to: index, after: streams[index]?.buffer.events.last?.sequence ?? 0, priming: Self.primes(request, initialize: nil))
     }
 
     // MARK: - Streams
@@ -181,7 +170,7 @@ actor StreamableHTTPSession: Transport {
     }
 
     /// Connects a new HTTP response to stream `index`, replaying its kept events after `sequence`.
-    private func attach(to index: Int, after sequence: Int, priming: Bool) -> HTTPResponse {
+    private func attach(to index: Int, after sequence: Int, priming: Bool) -> SessionHTTPResponse {
         let (body, continuation) = AsyncThrowingStream<Data, Error>.makeStream()
         guard let connection = streams[index]?.connect(continuation, after: sequence, priming: priming) else {
             return refuse(404, "Not Found: the stream has ended")
@@ -215,6 +204,9 @@ actor StreamableHTTPSession: Transport {
         streams[index]?.disconnect(connection)
     }
 
+    /// Ends the session's streams (DELETE, expiry, shutdown).
+    func terminateSession() { terminate() }
+
     private func terminate() {
         guard !terminated else { return }
         terminated = true
@@ -229,47 +221,15 @@ actor StreamableHTTPSession: Transport {
 
     private var sessionHeaders: [String: String] { ["Mcp-Session-Id": sessionID] }
 
-    private func refuse(_ status: Int, _ message: String) -> HTTPResponse {
+    private func refuse(_ status: Int, _ message: String) -> SessionHTTPResponse {
         .error(statusCode: status, .invalidRequest(message), sessionID: sessionID)
     }
 
     /// Whether the client's protocol version (the header, or an initialize request's own) takes priming events.
-    private static func primes(_ request: HTTPRequest, body: Data?) -> Bool {
+    private static func primes(_ request: SessionHTTPRequest, initialize: JSONRPCRequest?) -> Bool {
         if let version = request.header("MCP-Protocol-Version") { return version >= "2025-03-26" }
-        guard let body, let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let version = (object["params"] as? [String: Any])?["protocolVersion"] as? String
-        else { return false }
+        guard let initialize, initialize.method == Initialize.name, let version = initialize.params["protocolVersion"]?.stringValue else { return false }
         return version >= "2025-03-26"
-    }
-
-    /// `params._meta.progressToken` of a request, as a key.
-    private static func progressToken(_ body: Data) -> String? {
-        guard body.range(of: Data("progressToken".utf8)) != nil,
-              let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let meta = (object["params"] as? [String: Any])?["_meta"] as? [String: Any],
-              let token = meta["progressToken"]
-        else { return nil }
-        return JSONRPCPeek.key(token)
-    }
-}
-
-/// Where an outgoing server message goes: a response to its request's stream, progress to its call's stream.
-private enum OutgoingRoute {
-    case response(key: String)
-    case progress(token: String)
-    case other
-
-    init(_ data: Data) {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { self = .other; return }
-        let method = object["method"] as? String
-        if method == nil, let id = object["id"].flatMap(JSONRPCPeek.key) {
-            self = .response(key: id)
-        } else if method == ProgressNotification.name, let params = object["params"] as? [String: Any],
-                  let token = params["progressToken"].flatMap(JSONRPCPeek.key) {
-            self = .progress(token: token)
-        } else {
-            self = .other
-        }
     }
 }
 
@@ -286,7 +246,7 @@ enum SSE {
 }
 
 /// Runs `action` once, when the HTTP response body holding it is released.
-private final class ConnectionWatch: Sendable {
+final class ConnectionWatch: Sendable {
     private let action: @Sendable () -> Void
     init(_ action: @escaping @Sendable () -> Void) { self.action = action }
     deinit { action() }

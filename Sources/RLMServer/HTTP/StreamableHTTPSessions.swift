@@ -1,12 +1,12 @@
 import Foundation
-import MCP
 
-/// The session map behind `/mcp`: one `Server` + transport per MCP session, created by `initialize`, ended by DELETE,
-/// by idle expiry or by shutdown.
+/// The session map behind `/mcp`: one `Connection` + transport per handshake-era session, created by `initialize`,
+/// ended by DELETE, by idle expiry or by shutdown.
 actor StreamableHTTPSessions {
     private struct Entry {
-        let session: MCPSession
+        let connection: Connection
         let transport: StreamableHTTPSession
+        let reader: Task<Void, Never>
         var lastUsed: ContinuousClock.Instant
     }
 
@@ -21,8 +21,8 @@ actor StreamableHTTPSessions {
 
     var count: Int { entries.count }
 
-    func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        if let id = request.header(HTTPHeaderName.sessionID) {
+    func handle(_ request: SessionHTTPRequest) async -> SessionHTTPResponse {
+        if let id = request.header("Mcp-Session-Id") {
             guard var entry = entries[id] else {
                 return .error(statusCode: 404, .invalidRequest(
                     "Not Found: MCP session \(id) does not exist (it ended or expired); start a new session with initialize"))
@@ -36,27 +36,24 @@ actor StreamableHTTPSessions {
         guard request.method == "POST" else {
             return .error(statusCode: 400, .invalidRequest("Bad Request: the Mcp-Session-Id header is required for \(request.method)"))
         }
-        guard let body = request.body, Self.isInitialize(body) else {
+        guard case .request(let first)? = request.message, first.method == Initialize.name else {
             return .error(statusCode: 400, .invalidRequest(
                 "Bad Request: no Mcp-Session-Id header; a session starts with an initialize request"))
         }
         return await open(request)
     }
 
-    private func open(_ request: HTTPRequest) async -> HTTPResponse {
+    private func open(_ request: SessionHTTPRequest) async -> SessionHTTPResponse {
         let id = SessionIDs.make()
         let config = runtime.config
         let limits = ReplayLimits(events: config.sseReplayEvents, bytes: config.sseReplayKB * 1024, streams: ReplayLimits.standard.streams)
         let transport = StreamableHTTPSession(sessionID: id, limits: limits, logger: runtime.logger)
-        let authorization = request.headers.first { $0.key.lowercased() == "authorization" }?.value
-        let session = await MCPSession.make(runtime: runtime, id: id, owner: runtime.workspaceOwner(authorization: authorization))
-        do {
-            try await session.server.start(transport: transport)
-        } catch {
-            await session.close(runtime: runtime)
-            return .error(statusCode: 500, .internalError("could not start the MCP session: \(error)"))
+        let owner = runtime.workspaceOwner(authorization: request.header("Authorization"))
+        let connection = await Connection.open(runtime: runtime, id: id, owner: owner) { message in await transport.send(message) }
+        let reader = Task {
+            for await message in transport.incoming { await connection.receive(message) }
         }
-        entries[id] = Entry(session: session, transport: transport, lastUsed: .now)
+        entries[id] = Entry(connection: connection, transport: transport, reader: reader, lastUsed: .now)
         let response = await transport.handle(request)
         if response.statusCode >= 400 { await close(id: id) }
         runtime.logger.debug("MCP session opened", metadata: ["session": "\(id)"])
@@ -65,7 +62,9 @@ actor StreamableHTTPSessions {
 
     func close(id: String) async {
         guard let entry = entries.removeValue(forKey: id) else { return }
-        await entry.session.close(runtime: runtime)
+        await entry.transport.terminateSession()
+        entry.reader.cancel()
+        await entry.connection.close()
         runtime.logger.debug("MCP session closed", metadata: ["session": "\(id)"])
     }
 
@@ -81,10 +80,5 @@ actor StreamableHTTPSessions {
 
     func closeAll() async {
         for id in entries.keys { await close(id: id) }
-    }
-
-    private static func isInitialize(_ body: Data) -> Bool {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return false }
-        return object["method"] as? String == "initialize" && object["id"] != nil
     }
 }

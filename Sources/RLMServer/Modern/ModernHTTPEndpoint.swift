@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MCP
 import NIOCore
+import RLMCommon
 
 /// The 2026-07-28 face of `/mcp`: picks out modern requests by their shape (per-request `_meta`, `server/discover`,
 /// or a modern `MCP-Protocol-Version` without a session), checks the mirrored headers against the body, and answers
@@ -10,59 +10,68 @@ import NIOCore
 /// log messages travel with it and closing it cancels the call. Everything else returns nil and goes to the
 /// handshake-era session map unchanged.
 struct ModernHTTPEndpoint: Sendable {
-    let dispatcher: ModernDispatcher
+    let dispatcher: ProtocolDispatcher
 
     /// How often an idle `tools/call` stream gets an SSE comment, so that a client that went away is noticed (and its
     /// call cancelled) even when the tool reports no progress.
     static let keepAliveInterval = Duration.milliseconds(250)
 
-    func respond(to request: Request, body: ByteBuffer) async -> Response? {
+    func respond(to request: Request, message: JSONRPCMessage?) async -> Response? {
         let sessionID = request.headers[HTTPField.Name("Mcp-Session-Id")!]
         let versionHeader = request.headers[HTTPField.Name("MCP-Protocol-Version")!]
-        let modernHeader = versionHeader.map { !Version.supported.contains($0) } ?? false
+        let modernHeader = versionHeader.map { !HandshakeSession.versions.contains($0) } ?? false
         switch request.method {
         case .get, .delete:
             // Sessions and the GET stream belong to the handshake era; without a session there is nothing to serve.
             guard sessionID == nil else { return nil }
-            return Self.json(status: 405, ModernProtocol.response(id: nil, error: .invalidRequest(
+            return Self.json(status: 405, OutgoingMessage.response(id: nil, error: .invalidRequest(
                 "Method Not Allowed: MCP \(ModernProtocol.version) uses POST only (no GET stream, no sessions to DELETE); "
-                + "handshake-era clients open a session with an initialize POST first")), extra: [.allow: "POST"])
+                + "handshake-era clients open a session with an initialize POST first")).data, extra: [.allow: "POST"])
         case .post:
             break
         default:
             return nil
         }
-        let bytes = Data(buffer: body)
-        guard ModernProtocol.mayBeModern(bytes) || (sessionID == nil && modernHeader), let message = ModernProtocol.object(bytes) else { return nil }
-        let isRequest = message["id"] != nil && message["method"] != nil
-        guard ModernProtocol.isModernRequest(message) || (sessionID == nil && modernHeader) else { return nil }
-        guard isRequest else {
+        switch message {
+        case .request(let call)? where ModernProtocol.isModernRequest(method: call.method, params: call.params) || (sessionID == nil && modernHeader):
+            return await serve(call, headers: request.headers)
+        case .notification? where sessionID == nil && modernHeader:
             // 2026-07-28 defines no client notifications over HTTP (closing a stream is the cancellation): accept, ignore.
             return Response(status: .accepted)
+        default:
+            return nil
         }
-        let parsed: ModernRequest
+    }
+
+    private func serve(_ request: JSONRPCRequest, headers: HTTPFields) async -> Response {
+        let modern: ModernRequest
         do {
-            try Self.checkHeaders(request.headers, against: message)
-            parsed = try dispatcher.parse(message)
+            try Self.checkHeaders(headers, against: request)
+            modern = try ModernRequest.parse(request, tools: dispatcher.runtime.registry)
         } catch {
-            return Self.json(status: error.httpStatus, ModernProtocol.response(id: message["id"], error: error))
+            return Self.json(status: error.httpStatus, OutgoingMessage.response(id: request.id, error: error).data)
         }
-        let owner = dispatcher.runtime.workspaceOwner(authorization: request.headers[.authorization])
-        guard parsed.method == "tools/call", !dispatcher.runsAsTask(parsed) else {
-            let reply = await dispatcher.reply(parsed, owner: owner) { _ in }
-            return Self.json(status: reply?.status ?? 200, reply?.data ?? Data())
+        let owner = dispatcher.runtime.workspaceOwner(authorization: headers[.authorization])
+        let call = { (emit: @escaping @Sendable (OutgoingMessage) async -> Void) in
+            MethodCall(id: request.id, method: request.method, params: request.params, era: .modern, runtime: dispatcher.runtime,
+                       session: nil, modern: modern, owner: owner, emit: emit)
         }
-        return stream(parsed, owner: owner)
+        guard request.method == ToolsCall.name, !ToolsCall.runsAsTask(call { _ in }) else {
+            let reply = await dispatcher.respond(call { _ in })
+            return Self.json(status: reply?.status ?? 200, reply?.message.data ?? Data())
+        }
+        return stream(call)
     }
 
     /// Answers a tool call with an SSE stream: its notifications, then its response; the stream ending early cancels it.
-    private func stream(_ request: ModernRequest, owner: String) -> Response {
+    private func stream(_ call: (@escaping @Sendable (OutgoingMessage) async -> Void) -> MethodCall) -> Response {
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let gate = NotificationGate { data in continuation.yield(ByteBuffer(bytes: SSE.event(data))) }
+        let gate = NotificationGate { message in continuation.yield(ByteBuffer(bytes: SSE.event(message.data))) }
         let dispatcher = dispatcher
+        let request = call { await gate.send($0) }
         let work = Task {
-            let response = await dispatcher.handle(request, owner: owner) { await gate.send($0) }
-            await gate.close(final: response)
+            let response = await dispatcher.respond(request)
+            await gate.close(final: response?.message)
             continuation.finish()
         }
         let keepAlive = Task {
@@ -85,8 +94,8 @@ struct ModernHTTPEndpoint: Sendable {
 
     /// The streamable-HTTP binding mirrors body fields into headers; a mismatch (or a missing header) is -32020, so that
     /// nothing routing on the headers can be told one thing while the server does another.
-    static func checkHeaders(_ headers: HTTPFields, against message: [String: Value]) throws(RPCError) {
-        let meta = message["params"]?.objectValue?["_meta"]?.objectValue
+    static func checkHeaders(_ headers: HTTPFields, against request: JSONRPCRequest) throws(RPCError) {
+        let meta = request.params["_meta"]?.objectValue
         // Without a version string in the body there is nothing to compare: the body check names the missing field.
         if let bodyVersion = meta?[ModernProtocol.Meta.protocolVersion]?.stringValue {
             guard let version = headers[HTTPField.Name("MCP-Protocol-Version")!] else {
@@ -96,7 +105,7 @@ struct ModernHTTPEndpoint: Sendable {
                 throw .headerMismatch("MCP-Protocol-Version header value '\(version)' does not match body value '\(bodyVersion)'")
             }
         }
-        let method = message["method"]?.stringValue ?? ""
+        let method = request.method
         guard let methodHeader = headers[HTTPField.Name("Mcp-Method")!] else {
             throw .headerMismatch("the Mcp-Method header is required (it must repeat the request's method, \"\(method)\")")
         }
@@ -104,8 +113,8 @@ struct ModernHTTPEndpoint: Sendable {
             throw .headerMismatch("Mcp-Method header value '\(methodHeader)' does not match body value '\(method)'")
         }
         // Only for methods served here: for the others, "method not found" is the more useful answer.
-        guard ModernProtocol.methodsServed.contains(method), let field = ModernProtocol.nameBearing[method] else { return }
-        let bodyName = message["params"]?.objectValue?[field]?.stringValue ?? ""
+        guard MethodTable.method(named: method, era: .modern) != nil, let field = ModernProtocol.nameBearing[method] else { return }
+        let bodyName = request.params[field]?.stringValue ?? ""
         guard let rawName = headers[HTTPField.Name("Mcp-Name")!] else {
             throw .headerMismatch("the Mcp-Name header is required for \(method) (it must repeat params.\(field), \"\(bodyName)\")")
         }

@@ -1,28 +1,15 @@
-import MCP
+import RLMCommon
 
 /// One 2026-07-28 request after its envelope was checked: the `_meta` every request must carry, parsed.
 struct ModernRequest: Sendable {
-    let id: Value
-    let method: String
-    let params: [String: Value]
-    let meta: [String: Value]
-    let capabilities: [String: Value]
+    let meta: [String: JSONValue]
+    let capabilities: [String: JSONValue]
     let logLevel: LogLevel?
 
     /// Checks what every modern request needs, in the order that gives the most useful error: `_meta` and its
     /// required fields (-32602), the version (-32022), the method (-32601) and its own parameters (-32602).
-    static func parse(_ message: [String: Value], tools: ToolRegistry) throws(RPCError) -> ModernRequest {
-        guard let id = message["id"], ModernProtocol.key(id) != nil else {
-            throw .invalidRequest("a JSON-RPC request needs an \"id\" that is a string or a number")
-        }
-        guard case .string(let method)? = message["method"] else { throw .invalidRequest("the request has no \"method\" string") }
-        var params: [String: Value] = [:]
-        switch message["params"] {
-        case nil, .null?: break
-        case .object(let object)?: params = object
-        default: throw .invalidParams("\"params\" must be an object")
-        }
-        guard case .object(let meta)? = params["_meta"] else {
+    static func parse(_ request: JSONRPCRequest, tools: ToolRegistry) throws(RPCError) -> ModernRequest {
+        guard case .object(let meta)? = request.params["_meta"] else {
             throw .invalidParams("params._meta is required on MCP \(ModernProtocol.version) requests: it must carry "
                 + "\"\(ModernProtocol.Meta.protocolVersion)\" and \"\(ModernProtocol.Meta.clientCapabilities)\"")
         }
@@ -45,10 +32,10 @@ struct ModernRequest: Sendable {
             }
             logLevel = parsed
         }
-        guard ModernProtocol.methodsServed.contains(method) else { throw .methodNotFound(method) }
-        let request = ModernRequest(id: id, method: method, params: params, meta: meta, capabilities: capabilities, logLevel: logLevel)
-        try request.checkMethodParams(tools: tools)
-        return request
+        guard MethodTable.method(named: request.method, era: .modern) != nil else { throw .methodNotFound(request.method, era: .modern) }
+        let parsed = ModernRequest(meta: meta, capabilities: capabilities, logLevel: logLevel)
+        try parsed.checkMethodParams(request, tools: tools)
+        return parsed
     }
 
     var declaresTasks: Bool {
@@ -56,31 +43,18 @@ struct ModernRequest: Sendable {
         return extensions[ModernProtocol.tasksExtension] != nil
     }
 
-    var progressToken: Value? {
-        switch meta["progressToken"] {
-        case let token? where ModernProtocol.key(token) != nil: token
-        default: nil
-        }
-    }
-
-    private func checkMethodParams(tools: ToolRegistry) throws(RPCError) {
-        switch method {
-        case "tools/call":
-            guard case .string(let name)? = params["name"] else { throw .invalidParams("tools/call needs params.name, the tool to call") }
-            guard tools.tool(named: name) != nil else {
-                throw .unknownTool(name, available: tools.tools.map(\.name))
-            }
-            switch params["arguments"] {
-            case nil, .null?, .object?: break
-            default: throw .invalidParams("params.arguments must be an object")
-            }
-        case "tools/list":
-            if let cursor = params["cursor"], cursor != .null {
+    /// The checks an HTTP transport must make before it commits to a response shape (JSON or an SSE stream).
+    private func checkMethodParams(_ request: JSONRPCRequest, tools: ToolRegistry) throws(RPCError) {
+        switch request.method {
+        case ToolsCall.name:
+            _ = try ToolsCall.target(request.params, tools: tools)
+        case ToolsList.name:
+            if let cursor = request.params["cursor"], cursor != .null {
                 throw .invalidParams("invalid cursor: tools/list returns every tool in one page and issues no cursors")
             }
-        case "tasks/get", "tasks/update", "tasks/cancel":
-            guard declaresTasks else { throw .missingCapability(ModernProtocol.tasksExtension, for: method) }
-            guard params["taskId"]?.stringValue != nil else { throw .invalidParams("\(method) needs params.taskId (a string)") }
+        case TasksGet.name, TasksUpdate.name, TasksCancel.name:
+            guard declaresTasks else { throw .missingCapability(ModernProtocol.tasksExtension, for: request.method) }
+            guard request.params["taskId"]?.stringValue != nil else { throw .invalidParams("\(request.method) needs params.taskId (a string)") }
         default:
             break
         }

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import RLMCommon
 
 /// Tool calls running as `io.modelcontextprotocol/tasks` tasks: the call is answered at once with a task handle, the
 /// work goes on here, and `tasks/get` reports its progress (as `statusMessage`) and final result; `tasks/cancel`
@@ -14,8 +14,8 @@ public actor ToolTasks {
         var statusMessage: String?
         let createdAt: Date
         var lastUpdatedAt: Date
-        var result: Value?
-        var error: Value?
+        var result: JSONValue?
+        var error: JSONValue?
         var work: Task<Void, Never>?
 
         var isTerminal: Bool { ["completed", "failed", "cancelled"].contains(status) }
@@ -26,26 +26,25 @@ public actor ToolTasks {
     public init() {}
 
     /// Starts `work` as a task owned by `owner` and returns the `CreateTaskResult` fields.
-    func start(owner: String, work: @escaping @Sendable (ProgressReporter) async throws -> CallTool.Result) -> Value {
+    func start(owner: String, work: @escaping @Sendable (ProgressReporter) async throws -> ToolResult) -> JSONValue {
         purgeExpired()
         let id = "task_" + SessionIDs.make()
         let now = Date()
         entries[id] = Entry(owner: owner, status: "working", statusMessage: "started", createdAt: now, lastUpdatedAt: now)
-        let progress = ProgressReporter(token: .string(id)) { [weak self] update in
+        let progress = ProgressReporter(token: .string(id)) { [weak self] _, update in
             let text = update.message ?? "progress \(update.progress)" + (update.total.map { " of \($0)" } ?? "")
             await self?.setMessage(id, text)
         }
         entries[id]?.work = Task { [weak self] in
             do {
                 let result = try await work(progress)
-                await self?.finish(id, status: "completed", result: ModernProtocol.value(result).withResultType(), error: nil,
-                                   message: result.isError == true ? "the tool reported an error" : "completed")
+                await self?.finish(id, status: "completed", result: result.json.withResultType(), error: nil,
+                                   message: result.isError ? "the tool reported an error" : "completed")
             } catch is CancellationError {
                 await self?.finish(id, status: "cancelled", result: nil, error: nil, message: "cancelled")
-            } catch let error as MCPError {
-                await self?.finish(id, status: "failed", result: nil,
-                                   error: ["code": .int(error.code), "message": .string(error.errorDescription ?? "\(error)")],
-                                   message: "failed: \(error.errorDescription ?? "\(error)")")
+            } catch let error as RPCError {
+                await self?.finish(id, status: "failed", result: nil, error: ["code": .int(error.code), "message": .string(error.message)],
+                                   message: "failed: \(error.message)")
             } catch {
                 await self?.finish(id, status: "failed", result: nil, error: ["code": -32603, "message": .string("\(error)")],
                                    message: "failed: \(error)")
@@ -55,7 +54,7 @@ public actor ToolTasks {
     }
 
     /// The task's current state (`tasks/get`).
-    func get(_ id: String, owner: String) throws(RPCError) -> Value {
+    func get(_ id: String, owner: String) throws(RPCError) -> JSONValue {
         purgeExpired()
         return describe(id, try entry(id, owner: owner), detailed: true)
     }
@@ -96,7 +95,7 @@ public actor ToolTasks {
         entries[id] = entry
     }
 
-    private func finish(_ id: String, status: String, result: Value?, error: Value?, message: String) {
+    private func finish(_ id: String, status: String, result: JSONValue?, error: JSONValue?, message: String) {
         guard var entry = entries[id], !entry.isTerminal else { return }
         entry.status = status
         entry.result = result
@@ -115,8 +114,8 @@ public actor ToolTasks {
         }
     }
 
-    private func describe(_ id: String, _ entry: Entry, detailed: Bool) -> Value {
-        var fields: [String: Value] = [
+    private func describe(_ id: String, _ entry: Entry, detailed: Bool) -> JSONValue {
+        var fields: [String: JSONValue] = [
             "taskId": .string(id),
             "status": .string(entry.status),
             "createdAt": .string(entry.createdAt.ISO8601Format()),
@@ -129,15 +128,6 @@ public actor ToolTasks {
             if entry.status == "completed", let result = entry.result { fields["result"] = result }
             if entry.status == "failed", let error = entry.error { fields["error"] = error }
         }
-        return .object(fields)
-    }
-}
-
-extension Value {
-    /// This result object with `resultType: "complete"` unless it already says what it is.
-    func withResultType(_ type: String = "complete") -> Value {
-        guard case .object(var fields) = self else { return self }
-        if fields["resultType"] == nil { fields["resultType"] = .string(type) }
         return .object(fields)
     }
 }

@@ -1,30 +1,36 @@
+import Foundation
 import Logging
-import MCP
 import ServiceLifecycle
 
-/// Serves one MCP session over stdin/stdout until the client closes stdin or the process is asked to stop.
+/// Serves one MCP connection over stdin/stdout until the client closes stdin or the process is asked to stop; both
+/// eras share it (2026-07-28 requests are told apart per message by their `_meta`).
 public struct StdioService: Service {
     let runtime: ServerRuntime
 
     public init(runtime: ServerRuntime) { self.runtime = runtime }
 
+    /// How long end of input waits for the answers still owed, so that `rlm-mcp < requests.jsonl` prints every response
+    /// while a client that quit does not keep work running.
+    static let endOfInputGrace = Duration.seconds(2)
+
     public func run() async throws {
-        let session = await MCPSession.make(runtime: runtime, id: "stdio")
-        let server = session.server
-        let transport = StdioLineTransport(logger: runtime.logger)
-        // 2026-07-28 requests are served statelessly beside the handshake-era session, on the same registry.
-        let router = ModernStdioRouter(dispatcher: ModernDispatcher(runtime: runtime)) { [weak transport] data in
-            try? await transport?.send(data)
-        }
-        await transport.setDivert { line in await router.take(line) }
-        try await server.start(transport: transport)
+        let output = StdioWriter(fd: STDOUT_FILENO, logger: runtime.logger)
+        let connection = await Connection.open(runtime: runtime, id: "stdio") { message in output.send(message.data) }
+        let lines = StdioLineReader.start(fd: STDIN_FILENO, logger: runtime.logger)
         runtime.logger.info("serving MCP over stdio")
-        await withGracefulShutdownHandler {
-            await server.waitUntilCompleted()
-        } onGracefulShutdown: {
-            Task { await server.stop() }
+        // Shutdown cancels the read loop (an AsyncStream ends when its reader is cancelled).
+        await cancelWhenGracefulShutdown {
+            for await line in lines { await connection.receive(line) }
         }
-        await session.close(runtime: runtime)
+        if !Task.isCancelled {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await connection.waitUntilIdle() }
+                group.addTask { try? await Task.sleep(for: Self.endOfInputGrace) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        await connection.close()
         runtime.logger.info("stdio session ended")
     }
 }

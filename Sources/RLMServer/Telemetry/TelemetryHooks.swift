@@ -1,4 +1,3 @@
-import MCP
 import RLMEngine
 import Telemetry
 
@@ -8,12 +7,12 @@ enum TelemetryHooks {
     /// Runs one `tools/call` and records its count, outcome and duration. Names that are not tools are counted as
     /// `unknown`: the label must not take whatever string a client sends.
     static func toolCall(_ name: String, registry: ToolRegistry,
-                         _ operation: () async throws -> CallTool.Result) async throws -> CallTool.Result {
+                         _ operation: () async throws -> ToolResult) async throws -> ToolResult {
         let tool = registry.tool(named: name) == nil ? "unknown" : name
         let started = ContinuousClock.now
         do {
             let result = try await operation()
-            RLMMetrics.global.toolCall(tool: tool, outcome: result.isError == true ? .failed : .succeeded, duration: .now - started)
+            RLMMetrics.global.toolCall(tool: tool, outcome: result.isError ? .failed : .succeeded, duration: .now - started)
             return result
         } catch is CancellationError {
             RLMMetrics.global.toolCall(tool: tool, outcome: .cancelled, duration: .now - started)
@@ -34,11 +33,6 @@ enum TelemetryHooks {
             if failed(result) { span.toolFailed() }
             return result
         }
-    }
-
-    /// The W3C trace context fields of a request's `_meta` (`traceparent`, `tracestate`), when they are strings.
-    static func traceContext(meta: [String: Value]?) -> (traceparent: String?, tracestate: String?) {
-        (meta?["traceparent"]?.stringValue, meta?["tracestate"]?.stringValue)
     }
 
     static func sessionOpened(era: RLMMetrics.Era) { RLMMetrics.global.sessionsOpen(era: era, delta: 1) }

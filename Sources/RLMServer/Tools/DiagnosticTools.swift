@@ -1,7 +1,9 @@
 /// Tools that exist to prove the server's plumbing end to end (progress, cancellation); registered only with
 /// `RLM_DIAGNOSTIC_TOOLS=1`, which the interop tests set, so ordinary clients never see them.
-enum DiagnosticTools {
-    static func progressTicker() -> ToolDefinition {
+struct DiagnosticTools: ToolGroup {
+    var tools: [ToolDefinition] { [progressTicker] }
+
+    private var progressTicker: ToolDefinition {
         ToolDefinition(
             name: "diagnostic_progress",
             title: "Progress and cancellation self-test",

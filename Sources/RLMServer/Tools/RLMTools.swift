@@ -1,20 +1,19 @@
-import RLMCommon
 import Crypto
 import Foundation
 import LanguageModels
-import MCP
+import RLMCommon
 import RLMConfig
 import RLMEngine
 import Sandboxes
 import Telemetry
 
 /// The four `rlm_*` tools: RLM runs (plain, data analysis, coding, decomposition) over the workspace's sandbox.
-struct RLMTools: Sendable {
+struct RLMTools: ToolGroup {
     let engine: RLMEngine
     let config: RLMConfig
     let activity: ServerActivity
 
-    var all: [ToolDefinition] { [execute, analyze, code, decompose] }
+    var tools: [ToolDefinition] { [execute, analyze, code, decompose] }
 
     // MARK: - Shared schema pieces
 
@@ -153,10 +152,10 @@ struct RLMTools: Sendable {
                                origin: Self.origin("rlm_code", context))
             let result = try await trackedRun("rlm_code") { try await engine.writeCode(job, sandbox: sandboxSource(context), progress: progressSink(context)) }
             var structured = try Self.value(of: result.run, includeTrajectory: arguments.bool("include_trajectory") == true)
-            structured["code"] = result.code.map(Value.string) ?? .null
+            structured["code"] = result.code.map(JSONValue.string) ?? .null
             structured["passed"] = .bool(result.passed)
             structured["test_output"] = .string(result.testOutput)
-            structured["path"] = result.path.map(Value.string) ?? .null
+            structured["path"] = result.path.map(JSONValue.string) ?? .null
             structured["answer"] = nil
             structured["submitted"] = nil
             let verdict = result.passed ? "passed" : (result.code == nil ? "no code submitted" : "FAILED")
@@ -226,14 +225,13 @@ struct RLMTools: Sendable {
                 throw ToolError("No language model is configured for this run. \(hint) Then restart the server (or set them in .env.local).")
             }
         }
-        let limits = RunLimits(
-            maxIterations: arguments.int("max_iterations") ?? config.maxIterations,
-            maxDepth: arguments.int("max_depth") ?? config.maxDepth,
-            maxLLMCalls: arguments.int("max_llm_calls") ?? config.maxLLMCalls,
-            maxTotalTokens: arguments.int("max_total_tokens") ?? config.maxTotalTokens,
-            timeout: .seconds(arguments.int("timeout_s") ?? config.runTimeoutSeconds),
-            maxCostUSD: arguments.double("max_cost_usd") ?? config.maxCostUSD
-        )
+        var limits = RunLimits(config: config)
+        if let value = arguments.int("max_iterations") { limits.maxIterations = value }
+        if let value = arguments.int("max_depth") { limits.maxDepth = value }
+        if let value = arguments.int("max_llm_calls") { limits.maxLLMCalls = value }
+        if let value = arguments.int("max_total_tokens") { limits.maxTotalTokens = value }
+        if let value = arguments.int("timeout_s") { limits.timeout = .seconds(value) }
+        if let value = arguments.double("max_cost_usd") { limits.maxCostUSD = value }
         return RunRequest(task: task, context: context, models: models, limits: limits)
     }
 
@@ -248,8 +246,7 @@ struct RLMTools: Sendable {
         case let (.string(text)?, nil):
             return .text(text)
         case let (given?, nil):
-            guard let json = JSONValue.parse(try JSONEncoder().encode(given)) else { throw ToolError("argument \"\(value)\" is not a JSON value") }
-            return .json(json)
+            return .json(given)
         }
     }
 
@@ -291,10 +288,12 @@ struct RLMTools: Sendable {
         }
     }
 
-    /// The run's origin for the history: the tool and a fingerprint of the workspace handle (never the handle).
+    /// The run's origin for the history: the tool, a fingerprint of the workspace handle (never the handle) and the
+    /// caller's owner fingerprint (nil without a bearer token).
     private static func origin(_ tool: String, _ context: ToolContext) -> RunOrigin {
         let digest = SHA256.hash(data: Data(context.workspace.handle.utf8))
-        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).map { String(format: "%02x", $0) }.joined())
+        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).map { String(format: "%02x", $0) }.joined(),
+                         owner: context.owner.isEmpty ? nil : context.owner)
     }
 
     private func sandboxSource(_ context: ToolContext) -> RLMEngine.SandboxSource {
@@ -323,21 +322,21 @@ struct RLMTools: Sendable {
     }
 
     /// The run as structured content, with the keys the output schema requires present even when empty.
-    static func value(of result: RunResult, includeTrajectory: Bool) throws -> [String: Value] {
+    static func value(of result: RunResult, includeTrajectory: Bool) throws -> [String: JSONValue] {
         var fields = filling(try jsonValue(result), nulls: ["answer", "message", "submitted"])
         if !includeTrajectory { fields["trajectory"] = nil }
         return fields
     }
 
     /// `fields` with each of `keys` present: the encoder leaves out nil values, but the output schemas require them.
-    static func filling(_ fields: [String: Value], nulls keys: [String]) -> [String: Value] {
+    static func filling(_ fields: [String: JSONValue], nulls keys: [String]) -> [String: JSONValue] {
         var filled = fields
         for key in keys where filled[key] == nil { filled[key] = .null }
         return filled
     }
 
-    static func jsonValue(_ value: some Encodable) throws -> [String: Value] {
-        guard case let .object(fields) = try JSONDecoder().decode(Value.self, from: JSONEncoder().encode(value)) else {
+    static func jsonValue(_ value: some Encodable) throws -> [String: JSONValue] {
+        guard case let .object(fields) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)) else {
             throw ToolError("internal error: a run result did not encode as a JSON object")
         }
         return fields

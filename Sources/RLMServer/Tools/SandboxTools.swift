@@ -1,10 +1,10 @@
 import Foundation
-import MCP
+import RLMCommon
 import Sandboxes
 
 /// The six `sandbox_*` tools: direct use of the workspace's sandbox (Python REPLs, files, shell).
-enum SandboxTools {
-    static let all: [ToolDefinition] = [exec, execStateful, upload, download, files, shell]
+struct SandboxTools: ToolGroup {
+    var tools: [ToolDefinition] { [Self.exec, Self.execStateful, Self.upload, Self.download, Self.files, Self.shell] }
 
     static let defaultTimeout = 120
     static let maxTimeout = 3600
@@ -209,14 +209,10 @@ enum SandboxTools {
     // MARK: - Helpers
 
     private static func run(_ arguments: ToolArguments, namespace: ExecRequest.Namespace, context: ToolContext) async throws -> ExecResult {
-        var variables: Data?
-        if let value = arguments.values["variables"], value != .null {
-            variables = try JSONEncoder().encode(value)
-        }
         let request = ExecRequest(
             code: arguments.string("code")!,
             namespace: namespace,
-            variablesJSON: variables,
+            variables: arguments.values["variables"]?.objectValue,
             timeout: .seconds(arguments.int("timeout_s") ?? defaultTimeout),
             maxOutputChars: arguments.int("max_output_chars") ?? 20_000
         )
@@ -233,7 +229,7 @@ enum SandboxTools {
     }
 
     private static func output(_ result: ExecResult) -> ToolOutput {
-        var structured: [String: Value] = [
+        var structured: [String: JSONValue] = [
             "stdout": .string(result.stdout),
             "stderr": .string(result.stderr),
             "duration_ms": .double(result.durationMS),
@@ -247,9 +243,9 @@ enum SandboxTools {
             structured["error"] = ["type": .string(error.type), "message": .string(error.message), "traceback": .string(error.traceback)]
             text.appendSection(error.traceback.isEmpty ? "\(error.type): \(error.message)" : error.traceback)
         }
-        if let submitted = result.submittedJSON, let value = try? JSONDecoder().decode(Value.self, from: submitted) {
-            structured["submitted"] = value
-            text.appendSection("SUBMIT: " + String(decoding: submitted, as: UTF8.self))
+        if let submitted = result.submitted.map(JSONValue.object) {
+            structured["submitted"] = submitted
+            text.appendSection("SUBMIT: " + submitted.compactText)
         }
         return ToolOutput(text: text.isEmpty ? "(no output)" : text, structured: .object(structured))
     }

@@ -1,4 +1,4 @@
-import MCP
+import RLMCommon
 
 /// A JSON Schema subset that renders to the `inputSchema`/`outputSchema` a client sees and validates values against itself,
 /// so the schema a tool advertises and the checks its arguments pass through can never drift apart.
@@ -15,43 +15,43 @@ public indirect enum Schema: Sendable {
     case nullable(Schema)
 
     /// The JSON Schema document for this schema.
-    public var json: Value {
+    public var json: JSONValue {
         switch self {
         case let .string(description, oneOf, minLength):
-            var out: [String: Value] = ["type": "string"]
-            out["description"] = description.map(Value.string)
-            out["enum"] = oneOf.map { .array($0.map(Value.string)) }
-            out["minLength"] = minLength.map(Value.int)
+            var out: [String: JSONValue] = ["type": "string"]
+            out["description"] = description.map(JSONValue.string)
+            out["enum"] = oneOf.map { .array($0.map(JSONValue.string)) }
+            out["minLength"] = minLength.map(JSONValue.int)
             return .object(out)
         case let .integer(description, minimum, maximum):
-            var out: [String: Value] = ["type": "integer"]
-            out["description"] = description.map(Value.string)
-            out["minimum"] = minimum.map(Value.int)
-            out["maximum"] = maximum.map(Value.int)
+            var out: [String: JSONValue] = ["type": "integer"]
+            out["description"] = description.map(JSONValue.string)
+            out["minimum"] = minimum.map(JSONValue.int)
+            out["maximum"] = maximum.map(JSONValue.int)
             return .object(out)
         case let .number(description, minimum, maximum):
-            var out: [String: Value] = ["type": "number"]
-            out["description"] = description.map(Value.string)
-            out["minimum"] = minimum.map(Value.double)
-            out["maximum"] = maximum.map(Value.double)
+            var out: [String: JSONValue] = ["type": "number"]
+            out["description"] = description.map(JSONValue.string)
+            out["minimum"] = minimum.map(JSONValue.double)
+            out["maximum"] = maximum.map(JSONValue.double)
             return .object(out)
         case let .boolean(description):
-            var out: [String: Value] = ["type": "boolean"]
-            out["description"] = description.map(Value.string)
+            var out: [String: JSONValue] = ["type": "boolean"]
+            out["description"] = description.map(JSONValue.string)
             return .object(out)
         case let .array(items, description, maxItems):
-            var out: [String: Value] = ["type": "array", "items": items.json]
-            out["description"] = description.map(Value.string)
-            out["maxItems"] = maxItems.map(Value.int)
+            var out: [String: JSONValue] = ["type": "array", "items": items.json]
+            out["description"] = description.map(JSONValue.string)
+            out["maxItems"] = maxItems.map(JSONValue.int)
             return .object(out)
         case let .object(properties, required, description, closed):
-            var out: [String: Value] = [
+            var out: [String: JSONValue] = [
                 "type": "object",
                 "properties": .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.0, $0.1.json) })),
                 "additionalProperties": .bool(!closed),
             ]
-            if !required.isEmpty { out["required"] = .array(required.map(Value.string)) }
-            out["description"] = description.map(Value.string)
+            if !required.isEmpty { out["required"] = .array(required.map(JSONValue.string)) }
+            out["description"] = description.map(JSONValue.string)
             return .object(out)
         case let .any(description):
             return description.map { .object(["description": .string($0)]) } ?? .object([:])
@@ -75,7 +75,7 @@ public struct SchemaViolation: Error, Equatable, CustomStringConvertible {
 
 extension Schema {
     /// Checks `value` and returns the first violation, naming the offending field.
-    public func validate(_ value: Value, at path: String = "") throws(SchemaViolation) {
+    public func validate(_ value: JSONValue, at path: String = "") throws(SchemaViolation) {
         switch self {
         case let .string(_, oneOf, minLength):
             guard case let .string(text) = value else { throw mismatch(path, expected: "a string", got: value) }
@@ -154,18 +154,17 @@ extension Schema {
         number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 
-    private func mismatch(_ path: String, expected: String, got value: Value) -> SchemaViolation {
+    private func mismatch(_ path: String, expected: String, got value: JSONValue) -> SchemaViolation {
         SchemaViolation(path: path, problem: "must be \(expected) (got \(Self.describe(value)))")
     }
 
-    static func describe(_ value: Value) -> String {
+    static func describe(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case let .bool(b): "boolean \(b)"
         case let .int(n): "integer \(n)"
         case let .double(d): "number \(d)"
         case let .string(s): "string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
-        case .data: "binary data"
         case .array: "an array"
         case .object: "an object"
         }

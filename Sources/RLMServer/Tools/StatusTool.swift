@@ -1,10 +1,18 @@
 import Foundation
 import LanguageModels
-import MCP
+import RLMCommon
 import RLMConfig
 
 /// `rlm_status`: what this server is, how it is configured and what it is doing, without revealing any secret.
-enum StatusTool {
+struct StatusTool: ToolGroup {
+    let config: RLMConfig
+    let activity: ServerActivity
+    let sandboxes: SandboxProvider
+    let workspaces: WorkspaceStore
+    let startedAt: ContinuousClock.Instant
+
+    var tools: [ToolDefinition] { [status] }
+
     struct Report: Sendable {
         struct ProtocolVersions: Sendable {
             let handshake: [String]
@@ -77,16 +85,16 @@ enum StatusTool {
         ("workspaces_open", .integer(description: "Workspaces alive in this server process", minimum: 0)),
     ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity", "workspaces_open"])
 
-    static func definition(config: RLMConfig, activity: ServerActivity, sandboxes: SandboxProvider, workspaces: WorkspaceStore,
-                           startedAt: ContinuousClock.Instant) -> ToolDefinition {
-        ToolDefinition(
+    private var status: ToolDefinition {
+        let (config, activity, sandboxes, workspaces, startedAt) = (config, activity, sandboxes, workspaces, startedAt)
+        return ToolDefinition(
             name: "rlm_status",
             title: "RLM server status",
             description: "Report the rlm-mcp server's version, supported MCP protocol versions, transport, configured root and sub models "
                 + "(and whether their credentials are present), sandbox backend and isolation, and call counters. With `workspace`, "
                 + "reports that workspace's sandbox (without one: the session's, for handshake-era clients). Secrets are never included.",
             input: .object(properties: []),
-            output: outputSchema,
+            output: Self.outputSchema,
             annotations: .init(title: "RLM server status", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false),
             workspace: .optional
         ) { _, context in
@@ -104,9 +112,9 @@ enum StatusTool {
                 region: sandbox?.details["region"],
                 cgroup: sandbox?.details["cgroup"]
             )
-            let report = await makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
+            let report = await Self.makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
                                           workspacesOpen: await workspaces.count)
-            return ToolOutput(text: render(report), structured: report.value)
+            return ToolOutput(text: Self.render(report), structured: report.value)
         }
     }
 
@@ -114,7 +122,7 @@ enum StatusTool {
                            sessionID: String, workspacesOpen: Int) async -> Report {
                 return Report(
             version: RLMVersion.current,
-            protocol_versions: .init(handshake: Version.supported.sorted(), modern: ModernProtocol.supportedVersions),
+            protocol_versions: .init(handshake: HandshakeSession.versions.sorted(), modern: ModernProtocol.supportedVersions),
             transport: config.transport.rawValue,
             session: sessionID,
             uptime_s: (startedAt.secondsAgo * 1000).rounded() / 1000,
@@ -147,22 +155,22 @@ enum StatusTool {
 }
 
 extension StatusTool.Report {
-    /// Built by hand: `Value(codable)` encodes to JSON and decodes it back, which costs more than the rest of the call.
-    var value: Value {
+    /// Built by hand: `JSONValue(codable)` encodes to JSON and decodes it back, which costs more than the rest of the call.
+    var value: JSONValue {
         [
             "version": .string(version),
-            "protocol_versions": ["handshake": .array(protocol_versions.handshake.map(Value.string)), "modern": .array(protocol_versions.modern.map(Value.string))],
+            "protocol_versions": ["handshake": .array(protocol_versions.handshake.map(JSONValue.string)), "modern": .array(protocol_versions.modern.map(JSONValue.string))],
             "transport": .string(transport),
             "session": .string(session),
             "uptime_s": .double(uptime_s),
             "models": ["root": .string(models.root), "sub": .string(models.sub)],
             "llm_configured": .bool(llm_configured),
-            "llm_hint": llm_hint.map(Value.string) ?? .null,
+            "llm_hint": llm_hint.map(JSONValue.string) ?? .null,
             "sandbox": [
                 "backend": .string(sandbox.backend), "state": .string(sandbox.state), "isolation": .string(sandbox.isolation),
-                "namespaces": .array(sandbox.namespaces.map(Value.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
-                "sandbox_id": sandbox.sandbox_id.map(Value.string) ?? .null, "region": sandbox.region.map(Value.string) ?? .null,
-                "cgroup": sandbox.cgroup.map(Value.string) ?? .null,
+                "namespaces": .array(sandbox.namespaces.map(JSONValue.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
+                "sandbox_id": sandbox.sandbox_id.map(JSONValue.string) ?? .null, "region": sandbox.region.map(JSONValue.string) ?? .null,
+                "cgroup": sandbox.cgroup.map(JSONValue.string) ?? .null,
             ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),

@@ -1,4 +1,4 @@
-import MCP
+import RLMCommon
 import Logging
 
 /// One MCP tool: what clients see in `tools/list` and the code that runs on `tools/call`.
@@ -10,7 +10,7 @@ public struct ToolDefinition: Sendable {
     public let description: String
     public let input: Schema
     public let output: Schema
-    public let annotations: Tool.Annotations
+    public let annotations: ToolAnnotations
     /// Whether the registry resolves a `workspace` argument for this tool (see `WorkspaceUse`).
     public let workspaceUse: WorkspaceUse
     /// Runs long enough that 2026-07-28 clients declaring the Tasks extension get a task handle instead of waiting.
@@ -25,7 +25,7 @@ public struct ToolDefinition: Sendable {
         description: String,
         input: Schema,
         output: Schema,
-        annotations: Tool.Annotations = nil,
+        annotations: ToolAnnotations = ToolAnnotations(),
         usesWorkspace: Bool = false,
         workspace: WorkspaceUse? = nil,
         longRunning: Bool = false,
@@ -43,33 +43,22 @@ public struct ToolDefinition: Sendable {
         self.handler = handler
     }
 
-    /// The same entry as a JSON value, for the 2026-07-28 `tools/list` (which swift-sdk does not serve).
-    var listing: Value {
-        var tool: [String: Value] = [
+    /// The entry a client receives from `tools/list` (both eras): rendered once, by the registry.
+    var listing: JSONValue {
+        var tool: [String: JSONValue] = [
             "name": .string(name), "title": .string(title), "description": .string(description),
             "inputSchema": input.json, "outputSchema": output.json,
         ]
-        var hints: [String: Value] = [:]
-        hints["title"] = annotations.title.map(Value.string)
-        hints["readOnlyHint"] = annotations.readOnlyHint.map(Value.bool)
-        hints["destructiveHint"] = annotations.destructiveHint.map(Value.bool)
-        hints["idempotentHint"] = annotations.idempotentHint.map(Value.bool)
-        hints["openWorldHint"] = annotations.openWorldHint.map(Value.bool)
-        if !hints.isEmpty { tool["annotations"] = .object(hints) }
+        if let hints = annotations.json { tool["annotations"] = hints }
         return .object(tool)
-    }
-
-    /// The entry a client receives from `tools/list`.
-    public var mcpTool: Tool {
-        Tool(name: name, title: title, description: description, inputSchema: input.json, annotations: annotations, outputSchema: output.json)
     }
 }
 
 /// A tool's arguments after they passed schema validation, with typed accessors.
 public struct ToolArguments: Sendable {
-    public let values: [String: Value]
+    public let values: [String: JSONValue]
 
-    public init(_ values: [String: Value]) { self.values = values }
+    public init(_ values: [String: JSONValue]) { self.values = values }
 
     public func string(_ name: String) -> String? { values[name]?.stringValue }
     public func bool(_ name: String) -> Bool? { values[name]?.boolValue }
@@ -92,9 +81,9 @@ public struct ToolArguments: Sendable {
 /// What a tool returns: a readable text block for people and models, and the structured result for programs.
 public struct ToolOutput: Sendable {
     public let text: String
-    public let structured: Value
+    public let structured: JSONValue
 
-    public init(text: String, structured: Value) {
+    public init(text: String, structured: JSONValue) {
         self.text = text
         self.structured = structured
     }
@@ -117,9 +106,12 @@ public struct ToolContext: Sendable {
     public let progress: ProgressReporter
     /// `notifications/message` for this call, delivered only at or above the level the request asked for.
     public let log: LogReporter
+    /// The owner fingerprint of the caller's bearer token ("" without one): runs it starts are recorded as its.
+    public let owner: String
 
-    public init(sessionID: String, workspace: Workspace, progress: ProgressReporter, log: LogReporter = .none) {
+    public init(sessionID: String, workspace: Workspace, progress: ProgressReporter, log: LogReporter = .none, owner: String = "") {
         self.sessionID = sessionID
+        self.owner = owner
         self.workspace = workspace
         self.progress = progress
         self.log = log
@@ -128,23 +120,23 @@ public struct ToolContext: Sendable {
 
 /// Sends `notifications/progress` for the current call when the client asked for it with a `progressToken`; otherwise does nothing.
 public struct ProgressReporter: Sendable {
-    public typealias Sink = @Sendable (ProgressNotification.Parameters) async -> Void
+    typealias Sink = @Sendable (RequestID, ProgressUpdate) async -> Void
 
-    let token: ProgressToken?
+    let token: RequestID?
     let sink: Sink
 
-    public init(token: ProgressToken?, sink: @escaping Sink) {
+    init(token: RequestID?, sink: @escaping Sink) {
         self.token = token
         self.sink = sink
     }
 
-    public static let none = ProgressReporter(token: nil) { _ in }
+    public static let none = ProgressReporter(token: nil) { _, _ in }
 
     public var isRequested: Bool { token != nil }
 
     public func report(_ progress: Double, total: Double? = nil, message: String? = nil) async {
         guard let token else { return }
-        await sink(.init(progressToken: token, progress: progress, total: total, message: message))
+        await sink(token, ProgressUpdate(progress: progress, total: total, message: message))
     }
 }
 
@@ -164,34 +156,8 @@ public struct LogReporter: Sendable {
     public static let none = LogReporter(threshold: nil) { _, _ in }
 
     public func callAsFunction(_ level: LogLevel, _ message: String) async {
-        guard let threshold, level.severity >= threshold.severity else { return }
+        guard let threshold, level >= threshold else { return }
         await sink(level, message)
-    }
-}
-
-extension LogLevel {
-    /// The swift-log level a tool's log line is written at in the server's own log.
-    var serverLevel: Logger.Level {
-        switch self {
-        case .debug: .debug
-        case .info, .notice: .info
-        case .warning: .warning
-        default: .error
-        }
-    }
-
-    /// RFC 5424 order, debug lowest.
-    var severity: Int {
-        switch self {
-        case .debug: 0
-        case .info: 1
-        case .notice: 2
-        case .warning: 3
-        case .error: 4
-        case .critical: 5
-        case .alert: 6
-        case .emergency: 7
-        }
     }
 }
 

@@ -1,11 +1,11 @@
 import Logging
-import MCP
+import RLMCommon
 
 /// The one place that knows every tool: it lists them, validates arguments against their schemas and runs their handlers.
 public struct ToolRegistry: Sendable {
     public let tools: [ToolDefinition]
-    /// Built once: rendering every schema on each `tools/list` would cost more than answering it.
-    public let mcpTools: [Tool]
+    /// The `tools/list` array, rendered once: rendering every schema on each `tools/list` would cost more than answering it.
+    let listing: JSONValue
     private let byName: [String: ToolDefinition]
     private let activity: ServerActivity
     private let logger: Logger
@@ -14,7 +14,7 @@ public struct ToolRegistry: Sendable {
 
     public init(tools: [ToolDefinition], activity: ServerActivity, logger: Logger, workspaces: WorkspaceStore? = nil) {
         self.tools = tools
-        self.mcpTools = tools.map(\.mcpTool)
+        self.listing = .array(tools.map(\.listing))
         self.byName = Dictionary(uniqueKeysWithValues: tools.map { ($0.name, $0) })
         self.activity = activity
         self.logger = logger
@@ -25,12 +25,12 @@ public struct ToolRegistry: Sendable {
 
     /// Runs one `tools/call` for `caller`: resolves the tool's workspace (the `workspace` argument, else the caller's
     /// default), runs the call in it and reports the workspace back in the result.
-    public func call(name: String, arguments: [String: Value]?, caller: ToolCaller) async throws -> CallTool.Result {
+    public func call(name: String, arguments: [String: JSONValue]?, caller: ToolCaller) async throws -> ToolResult {
         // TELEMETRY HOOK: every tools/call of both eras passes here.
         try await TelemetryHooks.toolCall(name, registry: self) { try await resolveAndCall(name: name, arguments: arguments, caller: caller) }
     }
 
-    private func resolveAndCall(name: String, arguments: [String: Value]?, caller: ToolCaller) async throws -> CallTool.Result {
+    private func resolveAndCall(name: String, arguments: [String: JSONValue]?, caller: ToolCaller) async throws -> ToolResult {
         guard let tool = byName[name] else { throw Self.unknownTool(name, tools: tools) }
         let values = arguments ?? [:]
         guard tool.workspaceUse != .none, let workspaces else {
@@ -63,21 +63,20 @@ public struct ToolRegistry: Sendable {
         defer { if leased { Task { await workspaces.release(workspace) } } }
         let result = try await call(name: name, arguments: arguments, context: caller.context(workspace: workspace))
         // Tools report the workspace they ran in; an inspecting tool with none named reports null.
-        let reported: Value = workspace.handle.isEmpty ? .null : .string(workspace.handle)
+        let reported: JSONValue = workspace.handle.isEmpty ? .null : .string(workspace.handle)
         // The structured `workspace` field was added (and validated) with the output; a text block of its own says it
         // to readers too, leaving the tool's own text (e.g. a downloaded file) untouched.
         guard case let .string(handle) = reported else { return result }
-        return CallTool.Result(content: result.content + [.text(text: "workspace: \(handle)", annotations: nil, _meta: nil)],
-                               structuredContent: result.structuredContent, isError: result.isError, _meta: result._meta)
+        return ToolResult(texts: result.texts + ["workspace: \(handle)"], structuredContent: result.structuredContent, isError: result.isError)
     }
 
-    static func unknownTool(_ name: String, tools: [ToolDefinition]) -> MCPError {
-        MCPError.invalidParams("Unknown tool \"\(name)\"; the available tools are \(tools.map(\.name).joined(separator: ", "))")
+    static func unknownTool(_ name: String, tools: [ToolDefinition]) -> RPCError {
+        .unknownTool(name, available: tools.map(\.name))
     }
 
     /// Runs one `tools/call`. Bad arguments and handler failures become `isError` results; an unknown tool name is a
-    /// protocol error (-32602) as the MCP spec asks; cancellation propagates so the SDK sends no response.
-    public func call(name: String, arguments: [String: Value]?, context: ToolContext) async throws -> CallTool.Result {
+    /// protocol error (-32602) as the MCP spec asks; cancellation propagates so no response is sent.
+    public func call(name: String, arguments: [String: JSONValue]?, context: ToolContext) async throws -> ToolResult {
         guard let tool = byName[name] else { throw Self.unknownTool(name, tools: tools) }
         let values = arguments ?? [:]
         do {
@@ -104,8 +103,7 @@ public struct ToolRegistry: Sendable {
                 logger.error("tool output breaks its outputSchema", metadata: ["tool": "\(name)", "violation": "\(error)"])
                 return Self.errorResult("Internal error: \(name) produced a result that does not match its outputSchema (\(error)). Please report this.")
             }
-            let content: Value? = structured
-            return CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)], structuredContent: content)
+            return ToolResult(texts: [output.text], structuredContent: structured)
         } catch is CancellationError {
             await activity.callFinished(.cancelled)
             logger.debug("tool call cancelled", metadata: ["tool": "\(name)"])
@@ -120,8 +118,8 @@ public struct ToolRegistry: Sendable {
         }
     }
 
-    static func errorResult(_ message: String) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    static func errorResult(_ message: String) -> ToolResult {
+        ToolResult(texts: [message], isError: true)
     }
 }
 
@@ -148,6 +146,6 @@ public struct ToolCaller: Sendable {
     }
 
     func context(workspace: Workspace) -> ToolContext {
-        ToolContext(sessionID: sessionID, workspace: workspace, progress: progress, log: log)
+        ToolContext(sessionID: sessionID, workspace: workspace, progress: progress, log: log, owner: owner)
     }
 }
