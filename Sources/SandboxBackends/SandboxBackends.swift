@@ -17,6 +17,7 @@ public enum SandboxBackends {
             var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB)
             limits.maxNamedWorkers = config.maxWorkspaceWorkers
             limits.tmpMB = config.sandboxTmpMB
+            limits.diskMB = config.sandboxDiskMB
             limits.totalMemoryMB = config.sandboxTotalMemoryMB
             return LocalSandboxFactory(settings: .init(
                 python: config.python, isolation: isolation, allowUnsafe: config.sandboxUnsafe,
