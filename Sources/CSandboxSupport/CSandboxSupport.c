@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,4 +29,12 @@ int rlm_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int
 int rlm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
     struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int rlm_mount_tmpfs(const char *target, const char *options) {
+    return mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options);
+}
+
+int rlm_unmount_detached(const char *target) {
+    return umount2(target, MNT_DETACH);
 }

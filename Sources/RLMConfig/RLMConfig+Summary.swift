@@ -36,6 +36,7 @@ extension RLMConfig {
             ("RLM_SANDBOX_MEMORY_MB", String(sandboxMemoryMB)),
             ("RLM_SANDBOX_TOTAL_MEMORY_MB", String(sandboxTotalMemoryMB)),
             ("RLM_SANDBOX_TMP_MB", String(sandboxTmpMB)),
+            ("RLM_SANDBOX_DISK_MB", String(sandboxDiskMB)),
             ("RLM_MAX_WORKERS", String(maxWorkers)),
             ("RLM_MAX_WORKSPACE_WORKERS", String(maxWorkspaceWorkers)),
             ("RLM_SANDBOX_ISOLATION", sandboxIsolation?.rawValue ?? "auto"),

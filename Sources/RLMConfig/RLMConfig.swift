@@ -68,6 +68,8 @@ public struct RLMConfig: Sendable {
     public var sandboxTotalMemoryMB: Int
     /// Size of each local worker's private /tmp (RAM-backed).
     public var sandboxTmpMB: Int
+    /// Size of each local sandbox's work dir (`RLM_SANDBOX_DISK_MB`).
+    public var sandboxDiskMB: Int
     /// Live local Python workers the whole server may hold (spares included).
     public var maxWorkers: Int
     /// Named REPL namespaces (each a live worker) one workspace may hold.
@@ -206,6 +208,7 @@ extension RLMConfig {
         sandboxMemoryMB = try read.integer("RLM_SANDBOX_MEMORY_MB", default: 2048, range: 64...1_048_576)
         sandboxTotalMemoryMB = try read.integer("RLM_SANDBOX_TOTAL_MEMORY_MB", default: 4096, range: 64...1_048_576)
         sandboxTmpMB = try read.integer("RLM_SANDBOX_TMP_MB", default: 256, range: 1...65_536)
+        sandboxDiskMB = try read.integer("RLM_SANDBOX_DISK_MB", default: 1024, range: 1...1_048_576)
         maxWorkers = try read.integer("RLM_MAX_WORKERS", default: Self.defaultMaxWorkers, range: 2...4096)
         maxWorkspaceWorkers = try read.integer("RLM_MAX_WORKSPACE_WORKERS", default: 8, range: 1...1024)
         sandboxIsolation = try read.isolation("RLM_SANDBOX_ISOLATION")

@@ -11,6 +11,7 @@ public enum SandboxBackends {
             var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB)
             limits.maxNamedWorkers = config.maxWorkspaceWorkers
             limits.tmpMB = config.sandboxTmpMB
+            limits.diskMB = config.sandboxDiskMB
             limits.totalMemoryMB = config.sandboxTotalMemoryMB
             return LocalSandboxFactory(settings: .init(
                 python: config.python, isolation: config.sandboxIsolation, allowUnsafe: config.sandboxUnsafe,

@@ -75,3 +75,30 @@ async def test_modern_calls_without_a_workspace_do_not_pile_up_workers(tmp_path)
     assert peak <= 6, f"{peak} workers were alive at once"
     # The cap closes idle workspaces only: the last call's may still be finishing its release.
     assert status["workspaces_open"] <= 8 + 1, status["workspaces_open"]
+
+
+FILL = """
+chunk = b'x' * (1 << 20)
+with open('fill.bin', 'wb') as f:
+    for _ in range(64):
+        f.write(chunk)
+"""
+
+
+async def test_code_that_fills_the_work_dir_stops_at_the_disk_quota_and_the_host_keeps_its_space(tmp_path):
+    env = {"RLM_SANDBOX_DISK_MB": "8", "TMPDIR": str(tmp_path)}
+    with connection("stdio", tmp_path, env) as conn:
+        async with conn.client("legacy") as client:
+            out = await ok(client, "sandbox_exec", code=FILL)
+            assert out["error"] and out["error"]["type"] == "OSError", out
+            # A sized /work (the server may mount as root) says the disk is full; elsewhere the per-file cap says the file is too big.
+            assert "No space left on device" in out["error"]["message"] or "File too large" in out["error"]["message"], out
+            listed = await ok(client, "sandbox_files")
+            sizes = {entry["name"]: entry["size"] for entry in listed["entries"]}
+            assert 0 < sizes["fill.bin"] <= 8 * 1024 * 1024, sizes
+            written = next(tmp_path.glob("rlm-mcp-*/*/fill.bin"))
+            if os.geteuid() == 0:
+                # The file lives on the sandbox's own mount, not on the host's disk, and the host-side tools see it.
+                assert written.stat().st_dev != tmp_path.stat().st_dev
+                upload = await client.call_tool("sandbox_upload", {"path": "more.bin", "content": "y" * (4 * 1024 * 1024)})
+                assert upload.is_error and "disk quota is full (RLM_SANDBOX_DISK_MB)" in upload.content[0].text, upload

@@ -18,4 +18,10 @@ int rlm_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int
 /// openat2(2); returns -1 with errno set (ENOSYS on kernels before 5.6).
 int rlm_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 
+/// mount(2) of a tmpfs at `target` with `options` (e.g. "size=1048576,mode=0700"), not setuid, no device files.
+int rlm_mount_tmpfs(const char *target, const char *options);
+
+/// umount2(2) with MNT_DETACH: the mount goes at once, its pages once nothing uses them any more.
+int rlm_unmount_detached(const char *target);
+
 #endif

@@ -33,6 +33,8 @@ struct StatusTool: ToolGroup {
             var region: String? = nil
             /// Local: the cgroup that holds the sandbox's processes, or why there is none.
             var cgroup: String? = nil
+            /// Local: the size and kind of the sandbox's /work quota.
+            var disk: String? = nil
         }
         let version: String
         let protocol_versions: ProtocolVersions
@@ -69,6 +71,7 @@ struct StatusTool: ToolGroup {
             ("sandbox_id", .nullable(.string(description: "Daytona: the workspace's sandbox id, once created"))),
             ("region", .nullable(.string(description: "Daytona: the sandbox's region (target)"))),
             ("cgroup", .nullable(.string(description: "Local: the cgroup holding the sandbox's processes and /tmp, or why there is none"))),
+            ("disk", .nullable(.string(description: "Local: the /work quota (RLM_SANDBOX_DISK_MB) and how it is enforced"))),
         ], required: ["backend", "state", "isolation", "namespaces", "workers", "live_sandboxes"])),
         ("activity", .object(properties: [
             ("calls_in_flight", .integer(minimum: 0)),
@@ -110,7 +113,8 @@ struct StatusTool: ToolGroup {
                 live_sandboxes: live,
                 sandbox_id: sandbox?.details["sandbox_id"],
                 region: sandbox?.details["region"],
-                cgroup: sandbox?.details["cgroup"]
+                cgroup: sandbox?.details["cgroup"],
+                disk: sandbox?.details["disk"]
             )
             let report = await Self.makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
                                           workspacesOpen: await workspaces.count)
@@ -171,6 +175,7 @@ extension StatusTool.Report {
                 "namespaces": .array(sandbox.namespaces.map(JSONValue.string)), "workers": .int(sandbox.workers), "live_sandboxes": .int(sandbox.live_sandboxes),
                 "sandbox_id": sandbox.sandbox_id.map(JSONValue.string) ?? .null, "region": sandbox.region.map(JSONValue.string) ?? .null,
                 "cgroup": sandbox.cgroup.map(JSONValue.string) ?? .null,
+                "disk": sandbox.disk.map(JSONValue.string) ?? .null,
             ],
             "activity": [
                 "calls_in_flight": .int(activity.calls_in_flight),

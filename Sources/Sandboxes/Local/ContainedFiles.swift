@@ -35,7 +35,12 @@ struct ContainedFiles: Sendable {
         defer { close(fd) }
         guard ftruncate(fd, 0) == 0 else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
         if let owner { fchown(fd, owner, owner) }
-        guard writeAll(fd, data) else { throw .io("could not write \(path): \(String(cString: strerror(errno)))") }
+        guard writeAll(fd, data) else {
+            let reason = errno == ENOSPC || errno == EFBIG
+                ? "the sandbox's disk quota is full (RLM_SANDBOX_DISK_MB); delete files in the sandbox or raise the quota"
+                : String(cString: strerror(errno))
+            throw .io("could not write \(path): \(reason)")
+        }
     }
 
     /// Unlinks a file through its parent directory's descriptor, so the name cannot be swapped for a link out.

@@ -24,6 +24,9 @@ public actor LocalSandbox: Sandbox {
         public var tmpMB = 256
         /// Named namespaces (live workers) one sandbox keeps at once.
         public var maxNamedWorkers = 8
+        /// Size of the sandbox's work dir (`/work`): a tmpfs of this size where the server may mount, else the cap
+        /// on any one file.
+        public var diskMB = 1024
 
         public init(memoryMB: Int) { self.memoryMB = memoryMB }
     }
@@ -38,6 +41,8 @@ public actor LocalSandbox: Sandbox {
     private let workers: WorkerPool
     /// Nil where the machine offers no writable cgroup hierarchy (then only the per-process rlimits hold).
     private let cgroup: SandboxCgroup?
+    /// True when the work dir is a tmpfs of `limits.diskMB` (see `WorkDirQuota`).
+    private let diskQuota: Bool
     private var closed = false
 
     /// Creates the working directory `root/id`; workers start on first use.
@@ -45,6 +50,9 @@ public actor LocalSandbox: Sandbox {
                 quota: WorkerQuota? = nil) throws(SandboxError) {
         self.id = id
         self.plan = (uid.map { plan.withUnprivilegedID($0) } ?? plan).withTmpSize(limits.tmpMB)
+        // Where the work dir cannot be a sized mount, no single file may outgrow the disk quota either.
+        var limits = limits
+        limits.fileSizeMB = min(limits.fileSizeMB, limits.diskMB)
         self.limits = limits
         self.workerScript = workerScript
         workDir = (root as NSString).appendingPathComponent(id)
@@ -52,6 +60,7 @@ public actor LocalSandbox: Sandbox {
             throw .io("could not create the sandbox work dir \(workDir): \(String(cString: strerror(errno)))")
         }
         if let owner = self.plan.unprivilegedID { chown(workDir, owner, owner) }
+        diskQuota = WorkDirQuota.mount(at: workDir, megabytes: limits.diskMB, owner: self.plan.unprivilegedID)
         // Tasks, not processes, count against pids.max: leave room for the threads an interpreter starts.
         let cgroup = SandboxCgroup.make(name: id, memoryMB: limits.totalMemoryMB, processes: limits.processes * 2)
         self.cgroup = cgroup
@@ -132,13 +141,16 @@ public actor LocalSandbox: Sandbox {
         SandboxStatus(backend: "local", state: closed ? "closed" : "running", isolation: plan.level.rawValue,
                       namespaces: await workers.namespaces, workers: await workers.workerCount,
                       details: ["cgroup": cgroup.map { "\($0.hierarchy.name): \(limits.totalMemoryMB) MB, \(limits.processes * 2) tasks" }
-                          ?? "none (per-process limits only; needs root and a writable cgroup hierarchy)"])
+                          ?? "none (per-process limits only; needs root and a writable cgroup hierarchy)",
+                                "disk": diskQuota ? "/work: \(limits.diskMB) MB (tmpfs)"
+                                    : "\(limits.diskMB) MB per file only (a sized /work needs a server that may mount: root)"])
     }
 
     public func shutdown() async {
         guard !closed else { return }
         closed = true
         await workers.shutdown()
+        if diskQuota { WorkDirQuota.unmount(workDir) }
         try? FileManager.default.removeItem(atPath: workDir)
         if let cgroup {
             // The group can go once the killed workers have exited; that takes a moment.

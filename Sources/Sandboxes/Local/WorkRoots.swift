@@ -38,6 +38,7 @@ struct WorkRoot: Sendable {
 
     /// Deletes the root and lets go of its lock.
     func remove() {
+        WorkDirQuota.unmountAll(under: path)
         try? FileManager.default.removeItem(atPath: path)
         close(lockFD)
     }
@@ -51,6 +52,8 @@ struct WorkRoot: Sendable {
         for name in names where name.hasPrefix(prefix) {
             let path = (temporary as NSString).appendingPathComponent(name)
             guard isAbandoned(path, name: name) else { continue }
+            // Sized work dirs (tmpfs mounts) of the killed server's sandboxes go first, or the folder cannot.
+            WorkDirQuota.unmountAll(under: path)
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
         }
         return removed
