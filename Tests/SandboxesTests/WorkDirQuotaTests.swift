@@ -38,7 +38,7 @@ struct WorkDirQuotaTests {
         let sandbox = try await Self.factory.makeSandbox()
         let result = try await sandbox.execute(ExecRequest(
             code: "with open('fill.bin', 'wb') as f:\n    for _ in range(3):\n        f.write(b'x' * 1048576)",
-            namespace: .fresh, variablesJSON: nil, timeout: .seconds(20), maxOutputChars: 20_000, onSubCall: SubCall.unavailable))
+            namespace: .fresh, variables: nil, timeout: .seconds(20), maxOutputChars: 20_000, onSubCall: SubCall.unavailable))
         await sandbox.shutdown()
         // No single file reaches 2 MB either (the per-file cap follows the quota), so either error is the quota's.
         let message = result.error?.message ?? ""
