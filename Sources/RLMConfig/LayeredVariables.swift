@@ -25,6 +25,17 @@ public struct LayeredVariables: Sendable {
 
     public subscript(_ name: String) -> String? { lookup(name)?.value }
 
+    /// Every set variable whose name starts with `prefix`, each from the first layer that sets it.
+    public func values(named prefix: String) -> [String: String] {
+        var found: [String: String] = [:]
+        for layer in layers {
+            for (name, value) in layer.values where name.hasPrefix(prefix) && !value.isEmpty && found[name] == nil {
+                found[name] = value
+            }
+        }
+        return found
+    }
+
     /// The standard precedence: flags > process environment > each `--env-file` in the order given > the user's own
     /// file (`$XDG_CONFIG_HOME/rlm-mcp/env`, else `~/.config/rlm-mcp/env`).
     ///

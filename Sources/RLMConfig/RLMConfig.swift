@@ -105,6 +105,9 @@ public struct RLMConfig: Sendable {
     public var metricsPort: Int?
     /// `RLM_TRACE_CONTENT=1`: spans carry prompts, model outputs and code (off: sizes and counts only).
     public var traceContent: Bool
+    /// The standard `OTEL_*` variables from every layer (so `.env` files work for them too), for the OpenTelemetry
+    /// SDK. `OTEL_EXPORTER_OTLP_HEADERS` may hold a collector's API key: nothing prints these.
+    public var openTelemetryVariables: [String: String]
     // Run history and cost
     /// Records every run in the history (`RLM_HISTORY`, default on).
     public var historyEnabled: Bool
@@ -238,6 +241,7 @@ extension RLMConfig {
         diagnosticTools = try read.boolean("RLM_DIAGNOSTIC_TOOLS", default: false)
         metricsPort = try read.optionalInteger("RLM_METRICS_PORT", range: 0...65535)
         traceContent = try read.boolean("RLM_TRACE_CONTENT", default: false)
+        openTelemetryVariables = read.variables.values(named: "OTEL_")
         historyEnabled = try read.boolean("RLM_HISTORY", default: true)
         dataDirectory = try read.absolutePath("RLM_DATA_DIR")
         historyDays = try read.integer("RLM_HISTORY_DAYS", default: 30, range: 1...36_500)

@@ -15,9 +15,10 @@ enum TracingSetup {
     }
 
     /// The exporter's service to run beside the server, or nil when tracing is off. Reads the standard `OTEL_*`
-    /// variables (endpoint, headers, service name, sampler) from the process environment, as every OpenTelemetry SDK.
-    static func bootstrap(config: RLMConfig, environment: [String: String] = ProcessInfo.processInfo.environment,
-                          logger: Logger) throws(SetupError) -> (any Service)? {
+    /// variables (endpoint, headers, service name, sampler) from the environment and the `--env-file`s, as the
+    /// server's own variables.
+    static func bootstrap(config: RLMConfig, logger: Logger) throws(SetupError) -> (any Service)? {
+        let environment = config.openTelemetryVariables
         TraceContent.configure(recordPromptsAndOutputs: config.traceContent)
         let endpoint = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"].contains { environment[$0]?.isEmpty == false }
         guard endpoint, environment["OTEL_SDK_DISABLED"]?.lowercased() != "true" else { return nil }

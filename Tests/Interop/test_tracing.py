@@ -238,3 +238,18 @@ def test_a_grpc_protocol_is_refused_at_start_up(tmp_path):
     done = subprocess.run([BINARY, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert "OTEL_EXPORTER_OTLP_PROTOCOL" in done.stderr and "http/protobuf" in done.stderr, done.stderr
+
+
+def test_otel_variables_in_an_env_file_count_like_the_environment(tmp_path):
+    """`.env` files configure tracing as they configure the rest: here a refused protocol named only in the file."""
+    import subprocess
+
+    from conftest import BINARY, server_env
+
+    env_file = tmp_path / "tracing.env"
+    env_file.write_text("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317\nOTEL_EXPORTER_OTLP_PROTOCOL=grpc\n")
+    env = server_env()
+    done = subprocess.run([BINARY, "serve", "--env-file", str(env_file)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL is grpc" in done.stderr, done.stderr

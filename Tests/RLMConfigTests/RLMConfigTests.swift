@@ -37,6 +37,14 @@ import Testing
         #expect(Set(try config([:]).summary.map(\.variable)) == Set(names))
     }
 
+    @Test func openTelemetryVariablesComeFromEveryLayerWithTheSamePrecedence() throws {
+        let config = try config(["OTEL_SERVICE_NAME": "from-flags", "OTEL_TRACES_SAMPLER": ""],
+                                ["OTEL_SERVICE_NAME": "from-env", "OTEL_TRACES_SAMPLER": "always_off", "RLM_MODEL": "openai/x"],
+                                ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"])
+        #expect(config.openTelemetryVariables == ["OTEL_SERVICE_NAME": "from-flags", "OTEL_TRACES_SAMPLER": "always_off",
+                                                  "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"])
+    }
+
     @Test func anEmptyValueFallsThroughToTheNextLayer() throws {
         #expect(try config(["MCP_PORT": ""], ["MCP_PORT": "9000"]).port == 9000)
     }
