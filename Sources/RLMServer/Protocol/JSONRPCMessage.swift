@@ -35,7 +35,7 @@ enum JSONRPCMessage: Sendable {
         case .request, .notification:
             // The check saw an object (or nothing) under "params" and bounded the depth: this decode cannot fail on
             // shape nor recurse deeper than `MessageCheck.maxDepth`.
-            params = (try? JSONDecoder().decode(ParamsOnly.self, from: data))?.params ?? [:]
+            params = JSONValueParser.parse(data)?["params"]?.objectValue ?? [:]
         }
         switch kind {
         case .request(let id, let method): return .success(.request(JSONRPCRequest(id: id, method: method, params: params)))
@@ -45,7 +45,3 @@ enum JSONRPCMessage: Sendable {
     }
 }
 
-/// Decodes only `params` of a message; the envelope was read by `MessageCheck`.
-private struct ParamsOnly: Decodable {
-    let params: [String: JSONValue]?
-}

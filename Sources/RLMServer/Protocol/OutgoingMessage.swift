@@ -28,8 +28,6 @@ struct OutgoingMessage: Sendable {
     }
 
     static func encode(_ value: JSONValue) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"unencodable message"}}"#.utf8)
+        value.wireData
     }
 }

@@ -87,11 +87,15 @@ public actor WorkspaceStore {
 
     /// The workspace a handle names, leased for one call; pair with `release`.
     public func lease(handle: String, owner: String) async throws(ToolError) -> Workspace {
-        let claims: WorkspaceHandles.Claims
-        do {
-            claims = try handles.verify(handle, owner: owner)
-        } catch {
-            throw ToolError("workspace \"\(handle.prefix(80))\" \(error); omit `workspace` to get a new one")
+        // A handle found here for the same owner was verified when it was minted or adopted: the exact string is the
+        // proof, and the HMAC is not computed again on every call. Any other handle (or owner) is verified.
+        var claims: WorkspaceHandles.Claims?
+        if entries[handle]?.owner != owner {
+            do {
+                claims = try handles.verify(handle, owner: owner)
+            } catch {
+                throw ToolError("workspace \"\(handle.prefix(80))\" \(error); omit `workspace` to get a new one")
+            }
         }
         // Expire lazily too, so the outcome does not depend on when the sweeper last ran.
         if let entry = entries[handle], isStale(entry, now: .now) {
@@ -99,7 +103,7 @@ public actor WorkspaceStore {
             expired.insert(handle)
             await entry.workspace.close()
         }
-        if entries[handle] == nil, adoptsUnknownHandles, !expired.contains(handle) {
+        if entries[handle] == nil, adoptsUnknownHandles, !expired.contains(handle), let claims {
             // Issued by a replica sharing the key (the signature proved it): serve it here from now on.
             entries[handle] = Entry(workspace: Workspace(provider: provider, handle: handle, id: claims.id, reference: claims.reference, shared: true),
                                     lastUsed: .now, leases: 0, pinned: false, owner: owner, established: true)

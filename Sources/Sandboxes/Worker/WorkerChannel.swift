@@ -94,10 +94,7 @@ package actor WorkerChannel {
     private func waitUntilReady(timeout: Duration) async -> Bool {
         if isReady { return true }
         guard isAlive else { return false }
-        let watchdog = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            await self?.terminate()
-        }
+        let watchdog = Watchdog(after: timeout) { [weak self] in Task { await self?.terminate() } }
         defer { watchdog.cancel() }
         return await withCheckedContinuation { readyWaiter = $0 }
     }
@@ -159,10 +156,7 @@ package actor WorkerChannel {
         nextID += 1
         let id = "e\(nextID)"
         let frame = make(id)
-        let watchdog = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            await self?.timeOut()
-        }
+        let watchdog = Watchdog(after: timeout) { [weak self] in Task { await self?.timeOut() } }
         defer { watchdog.cancel() }
         let answer = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
