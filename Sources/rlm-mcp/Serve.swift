@@ -42,7 +42,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let history = try await HistorySetup.open(config: config, logger: logger)
-        let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
+        let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices,
+                                    history: history.recorder)
         runtime.warmUp()
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
