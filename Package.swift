@@ -63,6 +63,7 @@ let package = Package(
                 "JSONRPCWire",
                 "Telemetry",
                 "RunViewer",
+                "History",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -151,7 +152,7 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "RLMConfig", "RLMCommon", "FakeServices", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "RLMServerTests",
-            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", "RLMCommon", .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["RLMServer", "RLMConfig", "JSONRPCWire", "RLMCommon", "History", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

@@ -120,10 +120,13 @@ public struct RunFilter: Sendable, Equatable {
     public var search: String?
     /// Only runs this caller may see; nil shows every run (the CLI and the local viewer).
     public var visibleTo: RunVisibility?
+    /// Only this run (to check that a caller may see it).
+    public var runID: String?
 
     public init(limit: Int = 20, status: String? = nil, tool: String? = nil, since: Date? = nil, until: Date? = nil,
-                search: String? = nil, visibleTo: RunVisibility? = nil) {
+                search: String? = nil, runID: String? = nil, visibleTo: RunVisibility? = nil) {
         self.limit = limit
+        self.runID = runID
         self.status = status
         self.tool = tool
         self.since = since

@@ -19,6 +19,7 @@ struct RunFilterSQL {
             values.append(value)
             return placeholder(values.count)
         }
+        if let runID = filter.runID { conditions.append("id = \(bind(.text(runID)))") }
         if let status = filter.status { conditions.append("status = \(bind(.text(status)))") }
         if let tool = filter.tool { conditions.append("tool = \(bind(.text(tool)))") }
         if let since = filter.since { conditions.append("started_at >= \(bind(.seconds(since.timeIntervalSince1970)))") }
@@ -29,6 +30,7 @@ struct RunFilterSQL {
         if let visibility = filter.visibleTo {
             var allowed = visibility.workspaces.map { "workspace = \(bind(.text($0)))" }
             if let owner = visibility.owner { allowed.append("owner = \(bind(.text(owner)))") }
+            if visibility.unowned { allowed.append("owner IS NULL") }
             // An empty visibility sees nothing rather than everything.
             conditions.append(allowed.isEmpty ? "1 = 0" : "(" + allowed.joined(separator: " OR ") + ")")
         }

@@ -24,18 +24,29 @@ extension RunStore {
         guard !visibility.isEmpty else { return [] }
         return try await list(RunFilter(limit: limit, visibleTo: visibility))
     }
+
+    /// One run, when `visibility` may see it; nil for an unknown run and for another caller's alike, so a caller
+    /// learns nothing about runs that are not its own.
+    public func detail(_ runID: String, visibleTo visibility: RunVisibility) async throws -> RunDetail? {
+        guard !visibility.isEmpty, try await !list(RunFilter(limit: 1, runID: runID, visibleTo: visibility)).isEmpty else { return nil }
+        return try await detail(runID)
+    }
 }
 
-/// Whose runs a caller may see: runs of its workspaces (fingerprints such as `ws#…`) or recorded under its owner
-/// fingerprint (a bearer token's or a session's). Empty sees nothing.
+/// Whose runs a caller may see: runs of its workspaces (fingerprints such as `ws#…`), recorded under its owner
+/// fingerprint (a bearer token's or a session's), or — for a caller the server cannot tell apart from others (no
+/// token, no session) — every run recorded without an owner. Empty sees nothing.
 public struct RunVisibility: Sendable, Equatable {
     public var workspaces: [String]
     public var owner: String?
+    /// Runs recorded without an owner (no bearer token), whatever their workspace.
+    public var unowned: Bool
 
-    public init(workspaces: [String] = [], owner: String? = nil) {
+    public init(workspaces: [String] = [], owner: String? = nil, unowned: Bool = false) {
         self.workspaces = workspaces
         self.owner = owner
+        self.unowned = unowned
     }
 
-    public var isEmpty: Bool { workspaces.isEmpty && owner == nil }
+    public var isEmpty: Bool { workspaces.isEmpty && owner == nil && !unowned }
 }

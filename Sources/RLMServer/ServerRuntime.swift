@@ -1,4 +1,5 @@
 import Foundation
+import History
 import LanguageModels
 import Logging
 import RLMConfig
@@ -16,13 +17,17 @@ public final class ServerRuntime: Sendable {
     public let workspaces: WorkspaceStore
     /// Tool calls running as Tasks-extension tasks (2026-07-28 clients that declared it).
     public let tasks: ToolTasks
+    /// The run history the MCP resources read (`rlm://runs/<run_id>`); nil when it is off.
+    public let history: HistoryRecorder?
     /// Stands in for "no workspace" in tools that only inspect one.
     let detachedWorkspace: Workspace
     /// `tools/list` and `server/discover` answers, encoded once.
     let encodedResults = EncodedResults()
 
-    /// `recorder` hears every run (the run history); `prices` gives runs their `cost_usd`.
-    public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults) {
+    /// `recorder` hears every run (the run history); `prices` gives runs their `cost_usd`; `history` serves the runs as
+    /// MCP resources and, when it is PostgreSQL, shares Tasks state with the other replicas.
+    public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults,
+                history: HistoryRecorder? = nil) {
         let activity = ServerActivity()
         let startedAt = ContinuousClock.now
         let sandboxes = SandboxProvider(config: config)
@@ -37,7 +42,8 @@ public final class ServerRuntime: Sendable {
         var groups: [any ToolGroup] = [
             StatusTool(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt),
             SandboxTools(),
-            RLMTools(engine: RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity),
+            RLMTools(engine: RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity,
+                     linksRuns: history != nil),
         ]
         if config.diagnosticTools { groups.append(DiagnosticTools()) }
         let tools = groups.flatMap { $0.tools }
@@ -47,7 +53,8 @@ public final class ServerRuntime: Sendable {
         self.sandboxes = sandboxes
         self.logger = logger
         self.workspaces = workspaces
-        self.tasks = ToolTasks()
+        self.tasks = ToolTasks(store: HistoryStores.taskState(sharing: history?.history))
+        self.history = history
         self.detachedWorkspace = Workspace(provider: sandboxes, closed: true)
         self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger, workspaces: workspaces)
     }

@@ -48,6 +48,7 @@ struct Connect: ParsableCommand {
         }
         print("MCP endpoint: \(endpoint)")
         print("Health check: \(base)/health")
+        if config.historyEnabled { print("Run viewer:   \(base)/runs") } // what `run_server.sh --http` shows of the history
         print("Claude Code:  \(command)")
     }
 

@@ -49,16 +49,5 @@ func failRuns(_ error: Error) -> ExitCode {
     return ExitCode(1)
 }
 
-/// JSON the way the runs commands print it: stable key order, readable dates.
-enum RunsJSON {
-    static func encoder(pretty: Bool) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    static func string(_ value: some Encodable, pretty: Bool = true) throws -> String {
-        String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
-    }
-}
+/// JSON the way the runs commands print it: the history's one JSON form (the MCP resources use it too).
+typealias RunsJSON = RunJSON

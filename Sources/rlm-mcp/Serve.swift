@@ -41,16 +41,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let prices = try HistorySetup.loadPrices(config: config)
-        // The history store opens while the server already answers (start-up to the first answer is a target); the
-        // runs that start before it is open wait in `recorder`.
-        let recorder = DeferredRunRecorder()
-        let opening = Task {
-            let history = await HistorySetup.openStore(config: config, logger: logger, prices: prices)
-            recorder.opened(history.runRecorder)
-            return history
-        }
-        let runtime = ServerRuntime(config: config, logger: logger, recorder: recorder, prices: prices)
+        let history = try await HistorySetup.open(config: config, logger: logger)
+        let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices,
+                                    history: history.recorder)
         runtime.warmUp()
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -84,10 +77,10 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
         } catch {
             await runtime.shutdown()
-            await opening.value.close()
+            await history.close()
             throw error
         }
         await runtime.shutdown()
-        await opening.value.close()
+        await history.close()
     }
 }

@@ -111,6 +111,14 @@ struct PostgresStoreTests {
         #expect(try await onB.list(owner: "owner#1", limit: 10).map(\.taskID) == ["task_1"])
         #expect(try await onB.list(owner: "owner#2", limit: 10).isEmpty)
         #expect(try await onB.get("task_missing") == nil)
+        // Ended is final in the shared table too: a cancel arriving after the completion changes nothing.
+        #expect(try await onB.update("task_1", status: .cancelled, message: "too late", result: nil)?.status == .completed)
+        try await onA.create(TaskState(taskID: "task_old", owner: "owner#1", ttlMS: 1_000, createdAt: Date().addingTimeInterval(-5)))
+        #expect(try await onB.deleteExpired(now: Date()) == 1)
+        #expect(try await onA.get("task_old") == nil)
+        try await onA.create(TaskState(taskID: "task_2", owner: "owner#1"))
+        _ = try await onA.update("task_2", status: .failed, message: "failed", result: nil, error: ["code": -32603, "message": "boom"])
+        #expect(try await onB.get("task_2")?.error == ["code": -32603, "message": "boom"])
         await first.shutdown()
         await second.shutdown()
     }

@@ -21,6 +21,39 @@ import Testing
         #expect(try await store.update("zzz", status: .failed, message: nil, result: nil) == nil)
     }
 
+    @Test func anEndedTaskNeverChangesAgainAndExpiredTasksAreForgotten() async throws {
+        let store: any TaskStateStore = InMemoryTaskStateStore()
+        try await store.create(TaskState(taskID: "t", owner: "o"))
+        _ = try await store.update("t", status: .cancelled, message: "cancelled by the client", result: nil)
+        // A late finish (the work ending after the cancel, on any replica) leaves the cancel in place.
+        let late = try await store.update("t", status: .completed, message: "completed", result: .object(["x": .int(1)]))
+        #expect(late?.status == .cancelled && late?.result == nil)
+        try await store.create(TaskState(taskID: "f", owner: "o"))
+        let failed = try await store.update("f", status: .failed, message: "failed", result: nil, error: ["code": -32603, "message": "boom"])
+        #expect(failed?.error == ["code": -32603, "message": "boom"])
+        try await store.create(TaskState(taskID: "old", owner: "o", ttlMS: 1_000, createdAt: Date().addingTimeInterval(-5)))
+        #expect(try await store.deleteExpired(now: Date()) == 1)
+        #expect(try await store.get("old") == nil)
+        #expect(try await store.get("t") != nil)
+    }
+
+    @Test func aCallerSeesOnlyItsOwnRunsAndOneRunIsCheckedByID() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let history = try RunHistory(settings: HistorySettings(directory: folder.path))
+        let models = RunModels(root: "m", sub: "m")
+        let origins = ["mine": RunOrigin(workspace: "ws#1"), "owned": RunOrigin(workspace: "ws#2", owner: "tok#a"), "other": RunOrigin(workspace: "ws#3")]
+        for (id, origin) in origins {
+            _ = await history.write([.started(RunStart(runID: id, origin: origin, task: id, models: models, limits: .init(), context: .none, startedAt: Date()))])
+        }
+        #expect(try await history.detail("mine", visibleTo: RunVisibility(workspaces: ["ws#1"]))?.summary.runID == "mine")
+        #expect(try await history.detail("other", visibleTo: RunVisibility(workspaces: ["ws#1"])) == nil)
+        #expect(try await history.detail("owned", visibleTo: RunVisibility(owner: "tok#a")) != nil)
+        #expect(try await history.detail("owned", visibleTo: RunVisibility(unowned: true)) == nil)
+        #expect(try await history.detail("owned", visibleTo: RunVisibility()) == nil)
+        #expect(Set(try await history.recentRuns(visibleTo: RunVisibility(unowned: true)).map(\.runID)) == ["mine", "other"])
+    }
+
     @Test func aSearchIsTakenLiterallyInSQLiteToo() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -172,7 +172,7 @@ def test_unsupported_version_lists_the_supported_ones(wire):
 
 
 def test_unknown_methods_are_method_not_found(wire):
-    for method in ("resources/list", "prompts/get", "teleport"):
+    for method in ("prompts/list", "prompts/get", "teleport"):
         status, messages = wire.send(request(method))
         assert method in error_of(wire, status, messages, -32601, 404)["message"]
 

@@ -160,7 +160,8 @@ async def test_every_tool_answers_and_sandbox_state_follows_the_workspace(conn):
             results.setdefault(name, []).append(result.structured_content)
             if name in WORKSPACE_TOOLS:
                 workspaces.add(result.structured_content["workspace"])
-                assert result.content[-1].text == "workspace: " + result.structured_content["workspace"]
+                texts = [block.text for block in result.content if block.type == "text"]  # rlm_* results end with a resource_link
+                assert texts[-1] == "workspace: " + result.structured_content["workspace"]
     # One workspace throughout: carried explicitly by the modern client, the session's default for the legacy one.
     assert len(workspaces) == 1 and next(iter(workspaces)).startswith("ws_")
     assert results["sandbox_download"][0]["content"] == "alpha"

@@ -63,7 +63,7 @@ import Testing
         #expect(try await outbox.response(.integer(2))["error"]?["code"] == -32600)
         await connection.receive(Data(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":5}}"#.utf8))
         #expect(try await outbox.response(.integer(3))["error"]?["code"] == -32602)
-        await connection.receive(Data(#"{"jsonrpc":"2.0","id":4,"method":"resources/list"}"#.utf8))
+        await connection.receive(Data(#"{"jsonrpc":"2.0","id":4,"method":"prompts/list"}"#.utf8))
         #expect(try await outbox.response(.integer(4))["error"]?["code"] == -32601)
         await connection.receive(Data(#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#.utf8))
         #expect(try await outbox.response(.integer(5))["result"] == [:])

@@ -95,25 +95,29 @@ def list_latency(binary: str, count: int, repeats: int) -> None:
         fill(Path(data) / "history.sqlite", count)
         print(f"filled {count} runs in {time.perf_counter() - started:.1f} s "
               f"({(Path(data) / 'history.sqlite').stat().st_size / 1e6:.1f} MB)")
-        commands = {
-            "baseline (--version)": [binary, "--version"],
+        time_commands({
             "runs list": [binary, "runs", "list"],
             "runs list --status error": [binary, "runs", "list", "--status", "error"],
             "runs list --limit 1000 --json": [binary, "runs", "list", "--limit", "1000", "--json"],
             "runs show (3 steps)": [binary, "runs", "show", "run_000000000064"],
-        }
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(repeats):
-            for name, command in commands.items():
-                started = time.perf_counter()
-                subprocess.run(command, env=env, check=True, capture_output=True)
-                times[name].append((time.perf_counter() - started) * 1000)
-        base = statistics.median(times["baseline (--version)"])
-        for name, values in times.items():
-            median = statistics.median(values)
-            extra = "" if name.startswith("baseline") else f", {median - base:.1f} ms over process start-up"
-            print(f"{name} with {count} runs stored: {median:.1f} ms median of {repeats}{extra}")
+        }, binary, env, count, repeats, label="")
         page_latency(binary, env, count, repeats)
+
+
+def time_commands(commands: dict[str, list[str]], binary: str, env: dict[str, str], count: int, repeats: int, label: str) -> None:
+    """Runs each command `repeats` times, interleaved with `rlm-mcp --version` (process start-up), and prints medians."""
+    commands = {"baseline (--version)": [binary, "--version"], **commands}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            times[name].append((time.perf_counter() - started) * 1000)
+    base = statistics.median(times["baseline (--version)"])
+    for name, values in times.items():
+        median = statistics.median(values)
+        extra = "" if name.startswith("baseline") else f", {median - base:.1f} ms over process start-up"
+        print(f"{label}{name} with {count} runs stored: {median:.1f} ms median of {repeats}{extra}")
 
 
 def page_latency(binary: str, env: dict[str, str], count: int, repeats: int) -> None:
@@ -179,19 +183,8 @@ def postgres_latency(binary: str, count: int, repeats: int) -> None:
             subprocess.run(as_pg(f"{bin_dir}/psql", "-h", folder, "-p", str(port), "-U", "rlm", "-d", "postgres", "-q", "-c", "ANALYZE"),
                            check=True, capture_output=True, cwd="/tmp")
             print(f"PostgreSQL: loaded {count} runs in {time.perf_counter() - started:.1f} s")
-            times: dict[str, list[float]] = {"baseline (--version)": [], "runs list": [], "runs list --status error": []}
-            commands = {"baseline (--version)": [binary, "--version"], "runs list": [binary, "runs", "list"],
-                        "runs list --status error": [binary, "runs", "list", "--status", "error"]}
-            for _ in range(repeats):
-                for name, command in commands.items():
-                    began = time.perf_counter()
-                    subprocess.run(command, env=env, check=True, capture_output=True)
-                    times[name].append((time.perf_counter() - began) * 1000)
-            base = statistics.median(times["baseline (--version)"])
-            for name, values in times.items():
-                median = statistics.median(values)
-                extra = "" if name.startswith("baseline") else f", {median - base:.1f} ms over process start-up"
-                print(f"PostgreSQL {name} with {count} runs stored: {median:.1f} ms median of {repeats}{extra}")
+            time_commands({"runs list": [binary, "runs", "list"], "runs list --status error": [binary, "runs", "list", "--status", "error"]},
+                          binary, env, count, repeats, label="PostgreSQL ")
             page_latency(binary, env, count, repeats)
     finally:
         subprocess.run(as_pg(f"{bin_dir}/pg_ctl", "-D", f"{folder}/data", "-m", "immediate", "stop"), capture_output=True, cwd="/tmp")

@@ -46,6 +46,8 @@ enum PostgresSchema {
             """,
             "CREATE INDEX tasks_owner_created ON tasks(owner, created_at DESC)",
         ]),
+        // A failed task's JSON-RPC error, which `tasks/get` returns as `error` (the Tasks wiring).
+        (3, "task errors", ["ALTER TABLE tasks ADD COLUMN error_json TEXT"]),
     ]
 
     /// An arbitrary constant: the advisory lock every rlm-mcp process takes while migrating.

@@ -14,11 +14,13 @@ public actor InMemoryTaskStateStore: TaskStateStore {
 
     public func get(_ taskID: String) -> TaskState? { tasks[taskID] }
 
-    public func update(_ taskID: String, status: TaskState.Status, message: String?, result: JSONValue?) -> TaskState? {
+    public func update(_ taskID: String, status: TaskState.Status, message: String?, result: JSONValue?, error: JSONValue?) -> TaskState? {
         guard var task = tasks[taskID] else { return nil }
+        guard !task.status.hasEnded else { return task }
         task.status = status
         task.statusMessage = message
         if let result { task.result = result }
+        if let error { task.error = error }
         task.updatedAt = Date()
         tasks[taskID] = task
         return task
@@ -34,5 +36,11 @@ public actor InMemoryTaskStateStore: TaskStateStore {
 
     public func list(owner: String, limit: Int) -> [TaskState] {
         Array(tasks.values.filter { $0.owner == owner }.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
+    }
+
+    public func deleteExpired(now: Date) -> Int {
+        let expired = tasks.values.filter { $0.hasExpired(at: now) }.map(\.taskID)
+        for id in expired { tasks[id] = nil }
+        return expired.count
     }
 }

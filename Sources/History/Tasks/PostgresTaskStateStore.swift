@@ -10,13 +10,15 @@ public struct PostgresTaskStateStore: TaskStateStore {
         self.store = store
     }
 
-    static let columns = "id, owner, status, status_message, result_json, cancel_requested, ttl_ms, created_at, updated_at"
+    static let columns = "id, owner, status, status_message, result_json, error_json, cancel_requested, ttl_ms, created_at, updated_at"
+    /// The statuses a task never leaves (`TaskState.Status.hasEnded`), as a SQL list.
+    static let ended = TaskState.Status.allCases.filter(\.hasEnded).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     public func create(_ state: TaskState) async throws {
         let inserted: [Void] = try await store.collect("""
-            INSERT INTO tasks (id, owner, status, status_message, result_json, cancel_requested, ttl_ms, created_at, updated_at)
+            INSERT INTO tasks (\(unescaped: Self.columns))
             VALUES (\(state.taskID), \(state.owner), \(state.status.rawValue), \(state.statusMessage), \(Self.text(state.result)),
-                \(state.cancelRequested), \(state.ttlMS), \(state.createdAt.timeIntervalSince1970), \(state.updatedAt.timeIntervalSince1970))
+                \(Self.text(state.error)), \(state.cancelRequested), \(state.ttlMS), \(state.createdAt.timeIntervalSince1970), \(state.updatedAt.timeIntervalSince1970))
             ON CONFLICT (id) DO NOTHING RETURNING id
             """) { _ in () }
         guard !inserted.isEmpty else { throw TaskStateError.duplicate(state.taskID) }
@@ -26,12 +28,16 @@ public struct PostgresTaskStateStore: TaskStateStore {
         try await store.collect("SELECT \(unescaped: Self.columns) FROM tasks WHERE id = \(taskID)", Self.state).first
     }
 
-    public func update(_ taskID: String, status: TaskState.Status, message: String?, result: JSONValue?) async throws -> TaskState? {
-        try await store.collect("""
+    public func update(_ taskID: String, status: TaskState.Status, message: String?, result: JSONValue?, error: JSONValue?) async throws -> TaskState? {
+        // One statement, so two replicas finishing and cancelling the same task cannot both win.
+        let updated = try await store.collect("""
             UPDATE tasks SET status = \(status.rawValue), status_message = \(message),
-                result_json = COALESCE(\(Self.text(result)), result_json), updated_at = \(Date().timeIntervalSince1970)
-            WHERE id = \(taskID) RETURNING \(unescaped: Self.columns)
+                result_json = COALESCE(\(Self.text(result)), result_json), error_json = COALESCE(\(Self.text(error)), error_json),
+                updated_at = \(Date().timeIntervalSince1970)
+            WHERE id = \(taskID) AND status NOT IN (\(unescaped: Self.ended)) RETURNING \(unescaped: Self.columns)
             """, Self.state).first
+        if let updated { return updated }
+        return try await get(taskID)
     }
 
     public func requestCancel(_ taskID: String) async throws -> TaskState? {
@@ -47,6 +53,12 @@ public struct PostgresTaskStateStore: TaskStateStore {
             """, Self.state)
     }
 
+    public func deleteExpired(now: Date) async throws -> Int {
+        try await store.collect("""
+            DELETE FROM tasks WHERE ttl_ms IS NOT NULL AND created_at + ttl_ms::double precision / 1000 < \(now.timeIntervalSince1970) RETURNING id
+            """) { _ in () }.count
+    }
+
     static func text(_ value: JSONValue?) -> String? {
         value.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
@@ -58,6 +70,7 @@ public struct PostgresTaskStateStore: TaskStateStore {
         return TaskState(taskID: try row["id"].decode(String.self), owner: try row["owner"].decode(String.self), status: status,
                          statusMessage: try row["status_message"].decode(String?.self),
                          result: try row["result_json"].decode(String?.self).flatMap { JSONValue.parse(Data($0.utf8)) },
+                         error: try row["error_json"].decode(String?.self).flatMap { JSONValue.parse(Data($0.utf8)) },
                          cancelRequested: try row["cancel_requested"].decode(Bool.self), ttlMS: try row["ttl_ms"].decode(Int?.self),
                          createdAt: Date(timeIntervalSince1970: try row["created_at"].decode(Double.self)),
                          updatedAt: Date(timeIntervalSince1970: try row["updated_at"].decode(Double.self)))

@@ -10,6 +10,9 @@ enum MethodTable {
         TasksGet.self,
         TasksUpdate.self,
         TasksCancel.self,
+        ResourcesList.self,
+        ResourcesRead.self,
+        ResourcesTemplatesList.self,
     ]
 
     static let notifications: [any MCPNotificationMethod.Type] = [

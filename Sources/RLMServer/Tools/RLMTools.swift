@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import LanguageModels
 import RLMCommon
@@ -12,6 +11,8 @@ struct RLMTools: ToolGroup {
     let engine: RLMEngine
     let config: RLMConfig
     let activity: ServerActivity
+    /// Whether results carry a `resource_link` to their run (`rlm://runs/<run_id>`): only when the history records runs.
+    var linksRuns = false
 
     var tools: [ToolDefinition] { [execute, analyze, code, decompose] }
 
@@ -80,7 +81,7 @@ struct RLMTools: ToolGroup {
                                          arguments: arguments)
             request.origin = Self.origin("rlm_execute", context)
             let result = try await trackedRun("rlm_execute") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
-            return try output(result, arguments: arguments)
+            return try output(result, arguments: arguments, links: runLinks(result.runID, tool: "rlm_execute", task: request.task))
         }
     }
 
@@ -113,7 +114,7 @@ struct RLMTools: ToolGroup {
             request.instructions = engine.prompts.analysisInstructions(format: format)
             request.origin = Self.origin("rlm_analyze", context)
             let result = try await trackedRun("rlm_analyze") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
-            return try output(result, arguments: arguments)
+            return try output(result, arguments: arguments, links: runLinks(result.runID, tool: "rlm_analyze", task: request.task))
         }
     }
 
@@ -161,7 +162,8 @@ struct RLMTools: ToolGroup {
             let verdict = result.passed ? "passed" : (result.code == nil ? "no code submitted" : "FAILED")
             var text = "\(result.code ?? "")\n\ntests: \(verdict)"
             if !result.testOutput.isEmpty { text += "\n\(result.testOutput)" }
-            return ToolOutput(text: text + "\n\n" + Self.footer(result.run), structured: .object(structured))
+            return ToolOutput(text: text + "\n\n" + Self.footer(result.run), structured: .object(structured),
+                              links: runLinks(result.run.runID, tool: "rlm_code", task: job.specification))
         }
     }
 
@@ -208,7 +210,7 @@ struct RLMTools: ToolGroup {
             let text = (result.answer?.displayText ?? result.message ?? "(no answer)") + "\n\nsubtasks:\n" + lines.joined(separator: "\n")
                 + "\n\n[\(result.status.rawValue) · \(result.llmCalls) LLM calls · \(result.usage.totalTokens) tokens · "
                 + "\(Int(result.durationMS)) ms · \(result.runID)]"
-            return ToolOutput(text: text, structured: .object(structured))
+            return ToolOutput(text: text, structured: .object(structured), links: runLinks(result.runID, tool: "rlm_decompose", task: job.task))
         }
     }
 
@@ -291,9 +293,12 @@ struct RLMTools: ToolGroup {
     /// The run's origin for the history: the tool, a fingerprint of the workspace handle (never the handle) and the
     /// caller's owner fingerprint (nil without a bearer token).
     private static func origin(_ tool: String, _ context: ToolContext) -> RunOrigin {
-        let digest = SHA256.hash(data: Data(context.workspace.handle.utf8))
-        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).map { String(format: "%02x", $0) }.joined(),
-                         owner: context.owner.isEmpty ? nil : context.owner)
+        RunOrigin(tool: tool, workspace: RunResources.fingerprint(workspace: context.workspace.handle),
+                  owner: context.owner.isEmpty ? nil : context.owner)
+    }
+
+    private func runLinks(_ runID: String, tool: String, task: String) -> [ResourceLink] {
+        linksRuns ? [RunResources.link(runID: runID, tool: tool, task: task)] : []
     }
 
     private func sandboxSource(_ context: ToolContext) -> RLMEngine.SandboxSource {
@@ -307,11 +312,11 @@ struct RLMTools: ToolGroup {
         return { step, total, message in await progress.report(Double(step), total: Double(total), message: message) }
     }
 
-    private func output(_ result: RunResult, arguments: ToolArguments) throws -> ToolOutput {
+    private func output(_ result: RunResult, arguments: ToolArguments, links: [ResourceLink]) throws -> ToolOutput {
         let structured = try Self.value(of: result, includeTrajectory: arguments.bool("include_trajectory") == true)
         let answer = result.answer?.displayText ?? "(no answer)"
         let lead = result.status == .submitted || result.status == .fallback ? answer : "The run ended without an answer: \(result.message ?? result.status.rawValue)"
-        return ToolOutput(text: lead + "\n\n" + Self.footer(result), structured: .object(structured))
+        return ToolOutput(text: lead + "\n\n" + Self.footer(result), structured: .object(structured), links: links)
     }
 
     static func footer(_ result: RunResult) -> String {

@@ -82,10 +82,12 @@ public struct ToolArguments: Sendable {
 public struct ToolOutput: Sendable {
     public let text: String
     public let structured: JSONValue
+    public let links: [ResourceLink]
 
-    public init(text: String, structured: JSONValue) {
+    public init(text: String, structured: JSONValue, links: [ResourceLink] = []) {
         self.text = text
         self.structured = structured
+        self.links = links
     }
 }
 

@@ -67,7 +67,8 @@ public struct ToolRegistry: Sendable {
         // The structured `workspace` field was added (and validated) with the output; a text block of its own says it
         // to readers too, leaving the tool's own text (e.g. a downloaded file) untouched.
         guard case let .string(handle) = reported else { return result }
-        return ToolResult(texts: result.texts + ["workspace: \(handle)"], structuredContent: result.structuredContent, isError: result.isError)
+        return ToolResult(texts: result.texts + ["workspace: \(handle)"], links: result.links, structuredContent: result.structuredContent,
+                          isError: result.isError)
     }
 
     static func unknownTool(_ name: String, tools: [ToolDefinition]) -> RPCError {
@@ -103,7 +104,7 @@ public struct ToolRegistry: Sendable {
                 logger.error("tool output breaks its outputSchema", metadata: ["tool": "\(name)", "violation": "\(error)"])
                 return Self.errorResult("Internal error: \(name) produced a result that does not match its outputSchema (\(error)). Please report this.")
             }
-            return ToolResult(texts: [output.text], structuredContent: structured)
+            return ToolResult(texts: [output.text], links: output.links, structuredContent: structured)
         } catch is CancellationError {
             await activity.callFinished(.cancelled)
             logger.debug("tool call cancelled", metadata: ["tool": "\(name)"])

@@ -20,7 +20,7 @@ enum Initialize: MCPMethod {
         let version = try await session.initialize(requested: requested)
         return [
             "protocolVersion": .string(version),
-            "capabilities": ["tools": ["listChanged": false], "logging": [:]],
+            "capabilities": ["tools": ["listChanged": false], "logging": [:], "resources": ["listChanged": false]],
             "serverInfo": ["name": "rlm-mcp", "title": "RLM MCP server", "version": .string(RLMVersion.current)],
             "instructions": .string(instructions),
         ]

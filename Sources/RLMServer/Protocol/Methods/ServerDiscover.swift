@@ -11,6 +11,7 @@ enum ServerDiscover: MCPMethod {
         "supportedVersions": .array(ModernProtocol.allVersions.map(JSONValue.string)),
         "capabilities": [
             "tools": ["listChanged": false],
+            "resources": ["listChanged": false],
             "extensions": .object([ModernProtocol.tasksExtension: .object([:])]),
         ],
         "instructions": .string(Initialize.instructions + " Sandbox state lives in workspaces: pass back the `workspace` a "

@@ -30,7 +30,7 @@ enum ToolsCall: MCPMethod {
         if runsAsTask(call) {
             // Task progress goes to the task's statusMessage; the request itself is answered now.
             let owner = call.owner
-            return await call.runtime.tasks.start(owner: owner) { progress in
+            return try await call.runtime.tasks.start(owner: owner) { progress in
                 let caller = ToolCaller(sessionID: "stateless", owner: owner, defaultWorkspace: nil, detachedWorkspace: detached, progress: progress)
                 return try await registry.call(name: name, arguments: arguments, caller: caller)
             }.withResultType("task")
