@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RLMCommon
 
 /// Mints and verifies workspace handles: `ws_<payload>.<mac>`, both base64url, the MAC an HMAC-SHA256 under the
 /// server's key over the payload.
@@ -23,6 +24,12 @@ public struct WorkspaceHandles: Sendable {
     }
 
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    /// A freshly minted handle and what it says.
+    public struct Minted: Sendable, Equatable {
+        public let handle: String
+        public let claims: Claims
+    }
 
     /// What a verified handle says.
     public struct Claims: Sendable, Equatable {
@@ -53,11 +60,9 @@ public struct WorkspaceHandles: Sendable {
     }
 
     /// A new handle with a fresh random id.
-    public func mint(owner: String, reference: String? = nil) -> (handle: String, claims: Claims) {
-        var random = SystemRandomNumberGenerator()
-        let idBytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let claims = Claims(id: Data(idBytes).base64URLEncoded, owner: owner, reference: reference)
-        return (sign(claims), claims)
+    public func mint(owner: String, reference: String? = nil) -> Minted {
+        let claims = Claims(id: RandomID.base64URL(bytes: 16), owner: owner, reference: reference)
+        return Minted(handle: sign(claims), claims: claims)
     }
 
     /// The handle for known claims (deterministic: the same claims always give the same handle).
@@ -85,20 +90,5 @@ public struct WorkspaceHandles: Sendable {
         let claims = Claims(id: fields[0], owner: fields[1], reference: fields.count == 3 ? fields[2] : nil)
         guard claims.owner == owner else { throw .foreign }
         return claims
-    }
-}
-
-extension Data {
-    /// Base64url without padding (RFC 4648 §5), safe in URLs, headers and JSON without escaping.
-    var base64URLEncoded: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    init?(base64URLEncoded text: String) {
-        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }

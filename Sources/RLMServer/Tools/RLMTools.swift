@@ -292,7 +292,7 @@ struct RLMTools: ToolGroup {
     /// caller's owner fingerprint (nil without a bearer token).
     private static func origin(_ tool: String, _ context: ToolContext) -> RunOrigin {
         let digest = SHA256.hash(data: Data(context.workspace.handle.utf8))
-        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).map { String(format: "%02x", $0) }.joined(),
+        return RunOrigin(tool: tool, workspace: "ws#" + digest.prefix(8).hexEncoded,
                          owner: context.owner.isEmpty ? nil : context.owner)
     }
 
