@@ -137,6 +137,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
+                "RLMCommon",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

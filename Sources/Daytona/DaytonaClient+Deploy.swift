@@ -64,12 +64,18 @@ public struct DaytonaSessionCommand: Sendable, Equatable, Decodable {
 extension DaytonaClient {
     /// A GET to a deployed server through its preview link, carrying only the preview token and the server's own
     /// bearer token: never the Daytona key, which belongs to the API alone.
-    public func previewGet(_ url: String, previewToken: String?, bearer: String?, timeout: Duration = .seconds(10)) async throws -> (status: Int, body: String) {
+    public func previewGet(_ url: String, previewToken: String?, bearer: String?, timeout: Duration = .seconds(10)) async throws -> PreviewAnswer {
         var request = HTTPClientRequest(url: url)
         if let previewToken { request.headers.add(name: "x-daytona-preview-token", value: previewToken) }
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout.milliseconds)))
         let body = try await response.body.collect(upTo: 1024 * 1024)
-        return (Int(response.status.code), String(buffer: body))
+        return PreviewAnswer(status: Int(response.status.code), body: String(buffer: body))
     }
+}
+
+/// What a deployed server answered through its preview link.
+public struct PreviewAnswer: Sendable, Equatable {
+    public let status: Int
+    public let body: String
 }

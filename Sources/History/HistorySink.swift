@@ -76,7 +76,7 @@ struct HistorySink: Sendable {
     static func limitsJSON(_ limits: RunLimits) -> String {
         var fields: [String: JSONValue] = [
             "max_iterations": .int(limits.maxIterations), "max_depth": .int(limits.maxDepth),
-            "max_llm_calls": .int(limits.maxLLMCalls), "timeout_s": .double(limits.timeout.secondsValue),
+            "max_llm_calls": .int(limits.maxLLMCalls), "timeout_s": .double(limits.timeout.seconds),
             "max_output_chars": .int(limits.maxOutputChars),
         ]
         if let tokens = limits.maxTotalTokens { fields["max_total_tokens"] = .int(tokens) }
@@ -91,8 +91,4 @@ struct HistorySink: Sendable {
         case let .finished(end): "the end of \(end.runID)"
         }
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -43,16 +43,17 @@ public struct AnthropicMessagesClient: ProviderClient {
         let stop_reason: String?
     }
 
-    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
+    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> ProviderReply {
         let system = request.messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
         let turns = request.messages.filter { $0.role != .system }.map { Body.Message(role: $0.role.rawValue, content: $0.content) }
         let body = Body(model: model, max_tokens: request.maxTokens, system: system.isEmpty ? nil : system, messages: turns,
                         temperature: request.temperature)
-        let (reply, attempts) = try await http.exchange("/v1/messages", body, as: Reply.self, keyVariable: "ANTHROPIC_API_KEY",
-                                                        model: model, modelSource: request.modelSource)
+        let answer = try await http.exchange("/v1/messages", body, as: Reply.self, keyVariable: "ANTHROPIC_API_KEY",
+                                             model: model, modelSource: request.modelSource)
+        let reply = answer.reply
         let text = reply.content.filter { $0.type == "text" }.compactMap(\.text).joined()
         let usage = TokenUsage(inputTokens: reply.usage?.input_tokens ?? 0, outputTokens: reply.usage?.output_tokens ?? 0)
-        return (text, usage, attempts, reply.stop_reason)
+        return ProviderReply(text: text, usage: usage, attempts: answer.attempts, finishReason: reply.stop_reason)
     }
 }
 

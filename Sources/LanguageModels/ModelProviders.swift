@@ -11,12 +11,19 @@ public enum ModelProviders {
     static let fallback = ModelProvider.openAI
 
     /// The provider of `modelID` and the provider's own name for the model (the prefix removed).
-    public static func route(_ modelID: String) -> (provider: ModelProvider, model: String) {
+    public static func route(_ modelID: String) -> ModelRoute {
         for provider in all where modelID.hasPrefix(provider.prefix) {
-            return (provider, String(modelID.dropFirst(provider.prefix.count)))
+            return ModelRoute(provider: provider, model: String(modelID.dropFirst(provider.prefix.count)))
         }
-        return (fallback, modelID)
+        return ModelRoute(provider: fallback, model: modelID)
     }
+}
+
+/// Where a model id goes: its provider, and the provider's own name for the model.
+public struct ModelRoute: Sendable {
+    public let provider: ModelProvider
+    /// The id without the `provider/` prefix (`gpt-4o` for `openai/gpt-4o`).
+    public let model: String
 }
 
 /// One model provider: the id prefix that selects it, what to set when it cannot be called, and how to build its client.
@@ -40,7 +47,17 @@ public struct ModelProvider: Sendable {
 
 /// What the router needs from a provider's client: one chat completion under the provider's own model name.
 protocol ProviderClient: Sendable {
-    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?)
+    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> ProviderReply
+}
+
+/// A provider's answer before the router adds what every provider shares (the routed model id, the latency).
+struct ProviderReply: Sendable, Equatable {
+    let text: String
+    let usage: TokenUsage
+    /// HTTP attempts made (1 when nothing was retried).
+    let attempts: Int
+    /// The provider's own word for why generation stopped (`stop`, `length`, `end_turn`, …), when it gives one.
+    let finishReason: String?
 }
 
 extension RLMConfig {

@@ -27,7 +27,8 @@ public struct ModelRouter: LanguageModel {
 
     public func complete(_ request: ChatRequest) async throws(LLMError) -> ChatResponse {
         let started = ContinuousClock.now
-        let (provider, model) = ModelProviders.route(request.model)
+        let route = ModelProviders.route(request.model)
+        let (provider, model) = (route.provider, route.model)
         let span = RLMTrace.startChat(provider: provider.name, model: model, maxTokens: request.maxTokens,
                                       messages: request.messages.map { (role: $0.role.rawValue, content: $0.content) })
         defer { span.end() }
@@ -56,9 +57,9 @@ public struct ModelRouter: LanguageModel {
         guard hint == nil, let client = clients[provider.name] else {
             throw .notConfigured(hint ?? "\(request.modelSource) is \(request.model): the \(provider.name) provider is not configured")
         }
-        let result = try await client.complete(request, model: model)
-        return ChatResponse(text: result.text, model: request.model, usage: result.usage, latency: ContinuousClock.now - started,
-                            attempts: result.attempts, finishReason: result.finish)
+        let reply = try await client.complete(request, model: model)
+        return ChatResponse(text: reply.text, model: request.model, usage: reply.usage, latency: ContinuousClock.now - started,
+                            attempts: reply.attempts, finishReason: reply.finishReason)
     }
 }
 

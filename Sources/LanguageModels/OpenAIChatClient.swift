@@ -38,15 +38,16 @@ public struct OpenAIChatClient: ProviderClient {
     }
 
     /// `model` is the provider's own name (the router strips `openai/`).
-    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> (text: String, usage: TokenUsage, attempts: Int, finish: String?) {
+    func complete(_ request: ChatRequest, model: String) async throws(LLMError) -> ProviderReply {
         let body = Body(model: model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature)
-        let (reply, attempts) = try await http.exchange("/chat/completions", body, as: Reply.self, keyVariable: "OPENAI_API_KEY",
-                                                        model: model, modelSource: request.modelSource)
+        let answer = try await http.exchange("/chat/completions", body, as: Reply.self, keyVariable: "OPENAI_API_KEY",
+                                             model: model, modelSource: request.modelSource)
+        let reply = answer.reply
         guard let choice = reply.choices.first else {
             throw .malformedResponse(baseURL: http.baseURL, detail: "the answer has no choices")
         }
         let usage = TokenUsage(inputTokens: reply.usage?.prompt_tokens ?? 0, outputTokens: reply.usage?.completion_tokens ?? 0)
-        return (choice.message.content ?? "", usage, attempts, choice.finish_reason)
+        return ProviderReply(text: choice.message.content ?? "", usage: usage, attempts: answer.attempts, finishReason: choice.finish_reason)
     }
 }
 

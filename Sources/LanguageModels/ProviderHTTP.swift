@@ -14,6 +14,12 @@ struct ProviderHTTP: Sendable {
         let attempts: Int
     }
 
+    /// A successful answer decoded, with the attempts it took.
+    struct Decoded<Reply> {
+        let reply: Reply
+        let attempts: Int
+    }
+
     /// Resolved at the first request: creating a client starts NIO's event-loop threads, which a server that never
     /// calls a model (or has not yet) should not pay for at start-up.
     let client: @Sendable () -> HTTPClient
@@ -38,7 +44,7 @@ struct ProviderHTTP: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
-                let response = try await client().execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                let response = try await client().execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 let status = Int(response.status.code)
                 if !RetryPolicy.isRetryable(status: status) {
@@ -70,7 +76,7 @@ struct ProviderHTTP: Sendable {
     /// Sends `body` as JSON and decodes a successful answer as `Reply`; failures become the error that says what to change.
     func exchange<Body: Encodable, Reply: Decodable>(
         _ path: String, _ body: Body, as _: Reply.Type, keyVariable: String, model: String, modelSource: String
-    ) async throws(LLMError) -> (reply: Reply, attempts: Int) {
+    ) async throws(LLMError) -> Decoded<Reply> {
         let json: Data
         do {
             json = try JSONEncoder().encode(body)
@@ -84,7 +90,7 @@ struct ProviderHTTP: Sendable {
         guard let reply = try? JSONDecoder().decode(Reply.self, from: answer.body) else {
             throw .malformedResponse(baseURL: baseURL, detail: redact(String(decoding: answer.body.prefix(200), as: UTF8.self)))
         }
-        return (reply, answer.attempts)
+        return Decoded(reply: reply, attempts: answer.attempts)
     }
 
     /// The provider's own error message, with any secret removed and length bounded.

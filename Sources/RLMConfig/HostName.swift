@@ -13,7 +13,7 @@ public enum HostName {
 
     /// Splits `host[:port]` (as in a `Host` header or an origin's authority) into a lowercased host and an optional
     /// port; nil when either part is malformed.
-    public static func split(authority: String) -> (host: String, port: Int?)? {
+    public static func split(authority: String) -> Authority? {
         let lowered = authority.lowercased()
         var host = lowered
         var port: Int?
@@ -31,7 +31,14 @@ public enum HostName {
             port = number
         }
         guard isValid(host) else { return nil }
-        return (host, port)
+        return Authority(host: host, port: port)
+    }
+
+    /// A parsed `host[:port]`.
+    public struct Authority: Sendable, Equatable {
+        /// Lowercased; IPv6 addresses keep their brackets.
+        public let host: String
+        public let port: Int?
     }
 
     private static func port(_ digits: Substring) -> Int? {

@@ -15,10 +15,16 @@ public struct LayeredVariables: Sendable {
 
     public init(layers: [Layer]) { self.layers = layers }
 
+    /// A variable's value and the name of the layer it came from.
+    public struct Found: Sendable, Equatable {
+        public let value: String
+        public let source: String
+    }
+
     /// The value and the name of the layer it came from; empty strings count as unset.
-    public func lookup(_ name: String) -> (value: String, source: String)? {
+    public func lookup(_ name: String) -> Found? {
         for layer in layers {
-            if let value = layer.values[name], !value.isEmpty { return (value, layer.name) }
+            if let value = layer.values[name], !value.isEmpty { return Found(value: value, source: layer.name) }
         }
         return nil
     }

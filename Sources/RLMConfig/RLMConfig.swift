@@ -264,9 +264,9 @@ private final class VariableReader {
 
     func string(_ name: String) -> String? {
         requested.append(name)
-        guard let (value, source) = variables.lookup(name) else { return nil }
-        sources[name] = source
-        return value.trimmingCharacters(in: .whitespaces)
+        guard let found = variables.lookup(name) else { return nil }
+        sources[name] = found.source
+        return found.value.trimmingCharacters(in: .whitespaces)
     }
 
     func secret(_ name: String) -> Secret? { string(name).map(Secret.init) }

@@ -288,6 +288,6 @@ struct RunEnding: Error {
 /// Run ids: `run_` and 48 random bits in hex, enough to tell runs apart in logs and trajectories.
 enum RunIDs {
     static func make() -> String {
-        "run_" + RandomID.bytes(6).map { String(format: "%02x", $0) }.joined()
+        "run_" + RandomID.hex(bytes: 6)
     }
 }

@@ -159,7 +159,3 @@ extension SubCallRecord {
                   promptPreview: promptPreview, answerPreview: answerPreview)
     }
 }
-
-extension ContinuousClock.Instant {
-    var millisecondsAgo: Double { (ContinuousClock.now - self).milliseconds }
-}

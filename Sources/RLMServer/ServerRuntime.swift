@@ -79,11 +79,3 @@ public final class ServerRuntime: Sendable {
         return workspaces.handles.owner(forToken: authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces))
     }
 }
-
-extension ContinuousClock.Instant {
-    /// Seconds elapsed since this instant.
-    var secondsAgo: Double {
-        let elapsed = ContinuousClock.now - self
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RLMCommon
 import RLMConfig
 
 /// The login cookie: an HMAC of a fixed label under `MCP_AUTH_TOKEN`, so every replica with the same token accepts it,
@@ -11,7 +12,7 @@ struct ViewerSession: Sendable {
     var cookieValue: String {
         let key = SymmetricKey(data: Data(token.exposedValue.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("rlm-mcp viewer session v1".utf8), using: key)
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.hexEncoded
     }
 
     /// `Set-Cookie` for a successful login: script cannot read it, other sites never send it.

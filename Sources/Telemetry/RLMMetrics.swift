@@ -1,4 +1,5 @@
 import CoreMetrics
+import RLMCommon
 
 /// Every metric the server records, by name and labels in one place, through swift-metrics (a no-op until
 /// `MetricsExposition.bootstrap()` installs the Prometheus backend).
@@ -104,13 +105,5 @@ public struct RLMMetrics: Sendable {
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
         Timer(label: label, dimensions: dimensions, factory: factory)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating; runs are far shorter than the ~292 years an Int64 holds).
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

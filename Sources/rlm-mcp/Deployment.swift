@@ -67,8 +67,7 @@ struct Deployment {
 
     /// 32 random bytes, URL-safe base64 without padding.
     static func freshToken() -> String {
-        return Data(RandomID.bytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        RandomID.base64URL(bytes: 32)
     }
 
     static func runningExecutable() throws -> String {

@@ -8,23 +8,25 @@ import Testing
 
     @Test func mintedHandlesVerifyForTheirOwnerAndAreUnguessable() throws {
         let owner = handles.owner(forToken: "token-a")
-        let (handle, claims) = handles.mint(owner: owner)
+        let minted = handles.mint(owner: owner)
+        let (handle, claims) = (minted.handle, minted.claims)
         #expect(handle.hasPrefix("ws_"))
         #expect(try handles.verify(handle, owner: owner) == claims)
         #expect(claims.id.count >= 22)  // 128 random bits, base64url
-        let (other, _) = handles.mint(owner: owner)
+        let other = handles.mint(owner: owner).handle
         #expect(other != handle)
         #expect(!handle.contains("token-a"))
     }
 
     @Test func aHandleForAnotherTokenIsForeign() throws {
-        let (handle, _) = handles.mint(owner: handles.owner(forToken: "token-a"))
+        let handle = handles.mint(owner: handles.owner(forToken: "token-a")).handle
         #expect(throws: WorkspaceHandles.Rejection.foreign) { try handles.verify(handle, owner: handles.owner(forToken: "token-b")) }
         #expect(throws: WorkspaceHandles.Rejection.foreign) { try handles.verify(handle, owner: handles.owner(forToken: nil)) }
     }
 
     @Test func alteredOrForeignKeyHandlesAreForged() throws {
-        let (handle, claims) = handles.mint(owner: "")
+        let minted = handles.mint(owner: "")
+        let (handle, claims) = (minted.handle, minted.claims)
         // Same claims, another key: the signature does not verify.
         let elsewhere = WorkspaceHandles(secret: "another-key-another-key-another-key!!")
         #expect(throws: WorkspaceHandles.Rejection.forged) { try handles.verify(elsewhere.sign(claims), owner: "") }
@@ -38,7 +40,7 @@ import Testing
     }
 
     @Test func onlyTheCanonicalEncodingIsAHandle() throws {
-        let (handle, _) = handles.mint(owner: "")
+        let handle = handles.mint(owner: "").handle
         // The MAC's last base64url character carries two spare bits: flipping them keeps the bytes, not the handle.
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let last = alphabet.firstIndex(of: handle.last!)!
@@ -57,13 +59,14 @@ import Testing
         let replicaB = WorkspaceHandles(secret: "shared-secret-shared-secret-shared-secret")
         let owner = replicaA.owner(forToken: "tok")
         #expect(owner == replicaB.owner(forToken: "tok"))
-        let (handle, claims) = replicaA.mint(owner: owner, reference: "sandbox-123")
+        let minted = replicaA.mint(owner: owner, reference: "sandbox-123")
+        let (handle, claims) = (minted.handle, minted.claims)
         #expect(try replicaB.verify(handle, owner: owner) == claims)
         #expect(claims.reference == "sandbox-123")
     }
 
     @Test func withoutAKeyEachProcessSignsDifferently() {
-        let (handle, _) = WorkspaceHandles(secret: nil).mint(owner: "")
+        let handle = WorkspaceHandles(secret: nil).mint(owner: "").handle
         #expect(throws: WorkspaceHandles.Rejection.forged) { try WorkspaceHandles(secret: nil).verify(handle, owner: "") }
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import JSONRPCWire
 import Logging
 import NIOCore
+import RLMCommon
 import RLMConfig
 import RunViewer
 import ServiceLifecycle

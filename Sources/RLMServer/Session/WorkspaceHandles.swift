@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RLMCommon
 
 /// Mints and verifies workspace handles: `ws_<payload>.<mac>`, both base64url, the MAC an HMAC-SHA256 under the
 /// server's key over the payload.
@@ -23,6 +24,12 @@ public struct WorkspaceHandles: Sendable {
     }
 
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    /// A freshly minted handle and what it says.
+    public struct Minted: Sendable, Equatable {
+        public let handle: String
+        public let claims: Claims
+    }
 
     /// What a verified handle says.
     public struct Claims: Sendable, Equatable {
@@ -53,11 +60,9 @@ public struct WorkspaceHandles: Sendable {
     }
 
     /// A new handle with a fresh random id.
-    public func mint(owner: String, reference: String? = nil) -> (handle: String, claims: Claims) {
-        var random = SystemRandomNumberGenerator()
-        let idBytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let claims = Claims(id: Data(idBytes).base64URLEncoded, owner: owner, reference: reference)
-        return (sign(claims), claims)
+    public func mint(owner: String, reference: String? = nil) -> Minted {
+        let claims = Claims(id: RandomID.base64URL(bytes: 16), owner: owner, reference: reference)
+        return Minted(handle: sign(claims), claims: claims)
     }
 
     /// The handle for known claims (deterministic: the same claims always give the same handle).

@@ -59,9 +59,9 @@ public actor WorkspaceStore {
     /// A new, empty workspace owned by `owner` (its sandbox starts on first use).
     public func create(owner: String, pinned: Bool = false) async -> Workspace {
         await makeRoom(for: owner)
-        let (handle, claims) = handles.mint(owner: owner)
-        let workspace = Workspace(provider: provider, handle: handle, id: claims.id, shared: adoptsUnknownHandles && !pinned)
-        entries[handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned, owner: owner, established: pinned)
+        let minted = handles.mint(owner: owner)
+        let workspace = Workspace(provider: provider, handle: minted.handle, id: minted.claims.id, shared: adoptsUnknownHandles && !pinned)
+        entries[minted.handle] = Entry(workspace: workspace, lastUsed: .now, leases: 0, pinned: pinned, owner: owner, established: pinned)
         startSweeperIfNeeded()
         return workspace
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 #if canImport(Glibc)
 import Glibc
@@ -218,6 +219,6 @@ public actor LocalSandboxFactory {
     static let firstSandboxUID: UInt32 = 3_000_000
 
     static func randomSuffix() -> String {
-        String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        RandomID.base36()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,7 @@ struct WorkRoot: Sendable {
 
     /// Creates a fresh root (mode 0711: sandbox uids may traverse it, not list it) and locks it.
     static func create(in temporary: String = NSTemporaryDirectory()) throws(SandboxError) -> WorkRoot {
-        let path = (temporary as NSString).appendingPathComponent("\(prefix)\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+        let path = (temporary as NSString).appendingPathComponent("\(prefix)\(getpid())-\(RandomID.base36())")
         guard mkdir(path, 0o711) == 0 else { throw .io("could not create \(path): \(String(cString: strerror(errno)))") }
         // The mode is set explicitly: the umask must not take away the traverse bit sandbox users need.
         chmod(path, 0o711)
