@@ -44,11 +44,9 @@ binary_path() {
     if [ ! -x "$binary" ] || [ -n "$(find "$root/Sources" "$root/Package.swift" -newer "$binary" -print -quit)" ]; then
         command -v swift >/dev/null 2>&1 || die "swift was not found on PATH and $binary is not built; run ./setup.sh first"
         say "building rlm-mcp (release; the first build takes a few minutes)..."
-        # A static Swift runtime (portable to Docker and Daytona) when libcurl's development files allow linking it.
-        local static=() libcurl
-        libcurl="$(gcc -print-file-name=libcurl.so 2>/dev/null || true)"
-        if [ -n "$libcurl" ] && [ "$libcurl" != libcurl.so ]; then static=(--static-swift-stdlib); fi
-        swift build -c release --product rlm-mcp "${static[@]}" -Xlinker --strip-all --package-path "$root" >&2
+        # The Swift runtime linked in statically (portable to Docker and Daytona; no FoundationNetworking, so no
+        # libcurl needed), dead code stripped (SwiftPM's default) and symbols stripped at link time.
+        swift build -c release --product rlm-mcp --static-swift-stdlib -Xlinker --strip-all --package-path "$root" >&2
     fi
     echo "$binary"
 }

@@ -28,18 +28,11 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "setup.sh: note: bubblewrap is not installed; the local sandbox falls back to unshare (weaker: the host filesystem stays visible). Debian/Ubuntu: apt-get install bubblewrap" >&2
 fi
 
-# With the Swift runtime linked in, the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy).
-# Linking it statically needs libcurl's development files; without them the build uses the shared Swift runtime.
-static=()
-libcurl="$(gcc -print-file-name=libcurl.so 2>/dev/null || true)"
-if [ -n "$libcurl" ] && [ "$libcurl" != libcurl.so ]; then
-    static=(--static-swift-stdlib)
-else
-    echo "setup.sh: note: libcurl4-openssl-dev is not installed, so the binary uses the shared Swift runtime: fine on this machine, but \`rlm-mcp deploy\` needs the static build (apt-get install libcurl4-openssl-dev, then run setup.sh again)" >&2
-fi
+# With the Swift runtime linked in, the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy);
+# nothing imports FoundationNetworking, so the static link needs no libcurl.
 echo "==> building the release binary (the first build takes several minutes)"
 # Symbols stripped at link time (dead code is stripped by default): a smaller binary to ship and map.
-swift build -c release --product rlm-mcp "${static[@]}" -Xlinker --strip-all
+swift build -c release --product rlm-mcp --static-swift-stdlib -Xlinker --strip-all
 binary="$(swift build -c release --show-bin-path)/rlm-mcp"
 [ -x "$binary" ] || fail "the build finished but $binary is missing"
 

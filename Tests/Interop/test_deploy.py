@@ -69,8 +69,9 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
     assert ".resources" in build_run, "the worker script's resource bundle must travel with the binary"
 
     runtime_run = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
-    for package in ("python3", "bubblewrap", "libcurl4", "ca-certificates"):
+    for package in ("python3", "bubblewrap", "ca-certificates"):
         assert re.search(rf"apt-get install -y --no-install-recommends [^&]*\b{package}\b", runtime_run), package
+    assert "libcurl" not in runtime_run, "nothing links FoundationNetworking: the image needs no libcurl"
     assert "rm -rf /var/lib/apt/lists/*" in runtime_run
     assert ("COPY", "--from=build /staging/bin/ /opt/rlm-mcp/bin/") in runtime
 
