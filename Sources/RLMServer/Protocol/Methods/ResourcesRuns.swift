@@ -23,7 +23,7 @@ enum RunResources {
 
     /// The history's fingerprint of a workspace handle (`ws#…`): runs are recorded under it, never under the handle.
     static func fingerprint(workspace handle: String) -> String {
-        "ws#" + SHA256.hash(data: Data(handle.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        "ws#" + SHA256.hash(data: Data(handle.utf8)).prefix(8).hexEncoded
     }
 
     /// Whose runs the caller sees: with a bearer token, that token's; in a handshake-era session, its workspace's;
