@@ -5,10 +5,17 @@ import Sandboxes
 /// The one place sandbox backends are wired: which factory `RLM_SANDBOX` (and the Daytona key) select, built from the
 /// configuration. The server's workspaces and `rlm-mcp run` both get their sandboxes from here.
 public enum SandboxBackends {
-    public static func factory(for config: RLMConfig) -> any SandboxFactory {
+    /// Who the sandboxes serve: a server keeps warm spares for the calls to come; a single run does not.
+    public enum Use: Sendable {
+        case server
+        case singleRun
+    }
+
+    public static func factory(for config: RLMConfig, use: Use = .server) -> any SandboxFactory {
         switch config.sandboxBackend {
         case .local:
             var limits = LocalSandbox.Limits(memoryMB: config.sandboxMemoryMB)
+            limits.keepsWarmSpare = use == .server
             limits.maxNamedWorkers = config.maxWorkspaceWorkers
             limits.tmpMB = config.sandboxTmpMB
             limits.diskMB = config.sandboxDiskMB

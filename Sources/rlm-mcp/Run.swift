@@ -67,7 +67,7 @@ struct Run: AsyncParsableCommand {
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
         let history = try await HistorySetup.open(config: config, logger: logger)
         let engine = RLMEngine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
-        let sandbox = RunSandbox(factory: SandboxBackends.factory(for: config))
+        let sandbox = RunSandbox(factory: SandboxBackends.factory(for: config, use: .singleRun))
         var limits = RunLimits(config: config)
         if let maxCostUsd { limits.maxCostUSD = maxCostUsd }
         let request = RunRequest(task: task, context: context, models: RunModels(root: config.model, sub: config.subtaskModel),

@@ -50,6 +50,21 @@ private final class ScriptedWorker: WorkerTransport {
         #expect(await second.namespaces == ["c", "d"])
     }
 
+    @Test func aPoolForOneRunStartsNoSpare() async throws {
+        let starts = Mutex(0)
+        let start: WorkerPool.Start = { starts.withLock { $0 += 1 }; return try await ScriptedWorker.start() }
+        let oneRun = WorkerPool(start: start, keepsSpare: false)
+        _ = try await run(oneRun, "x", in: "rlm:run_1")
+        #expect(await oneRun.workerCount == 1)
+        #expect(starts.withLock { $0 } == 1)
+        await oneRun.shutdown()
+
+        let server = WorkerPool(start: { try await ScriptedWorker.start() })
+        _ = try await run(server, "x", in: "a")
+        #expect(await server.workerCount == 2)  // the named worker and the spare started after the hand-over
+        await server.shutdown()
+    }
+
     @Test func aPoolKeepsAtMostItsNamedWorkers() async throws {
         let pool = WorkerPool(start: { try await ScriptedWorker.start() }, maxNamed: 2)
         for name in ["a", "b", "c", "d"] { _ = try await run(pool, "x", in: name) }

@@ -27,6 +27,9 @@ public actor LocalSandbox: Sandbox {
         /// Size of the sandbox's work dir (`/work`): a tmpfs of this size where the server may mount, else the cap
         /// on any one file.
         public var diskMB = 1024
+        /// Keep a started worker ready for the next fresh namespace (a server); off for a sandbox that serves one
+        /// run and is deleted (`rlm-mcp run`), where the spare would cost a process and its memory for nothing.
+        public var keepsWarmSpare = true
 
         public init(memoryMB: Int) { self.memoryMB = memoryMB }
     }
@@ -67,7 +70,8 @@ public actor LocalSandbox: Sandbox {
         files = ContainedFiles(root: workDir, visibleRoot: self.plan.visibleWorkDir(host: workDir), owner: self.plan.unprivilegedID)
         let launcher = LocalWorkerLauncher(plan: self.plan, limits: limits, workDir: workDir, workerScript: workerScript, cgroup: cgroup)
         self.launcher = launcher
-        workers = WorkerPool(start: { try await launcher.start() }, quota: quota, maxNamed: limits.maxNamedWorkers)
+        workers = WorkerPool(start: { try await launcher.start() }, quota: quota, maxNamed: limits.maxNamedWorkers,
+                             keepsSpare: limits.keepsWarmSpare)
     }
 
     // MARK: - Code

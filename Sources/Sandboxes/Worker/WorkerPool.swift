@@ -22,15 +22,18 @@ package actor WorkerPool {
     private let start: Start
     private let quota: WorkerQuota?
     private let maxNamed: Int
+    /// False for a sandbox that serves one run and goes: a spare would only be started to be stopped.
+    private let keepsSpare: Bool
     private var named: [String: Named] = [:]
     private var spare: Spare?
     private var closed = false
 
     /// `start` launches one worker (and says in its error why it could not).
-    package init(start: @escaping Start, quota: WorkerQuota? = nil, maxNamed: Int = .max) {
+    package init(start: @escaping Start, quota: WorkerQuota? = nil, maxNamed: Int = .max, keepsSpare: Bool = true) {
         self.start = start
         self.quota = quota
         self.maxNamed = max(1, maxNamed)
+        self.keepsSpare = keepsSpare
         quota?.register(self)
     }
 
@@ -186,7 +189,7 @@ package actor WorkerPool {
     /// Starts the next worker in the background while the current call runs, when the quota has room for it without
     /// stopping anyone's namespace.
     private func prepareSpare() {
-        guard spare == nil, !closed else { return }
+        guard keepsSpare, spare == nil, !closed else { return }
         var permit: WorkerQuota.Permit?
         if let quota {
             guard let granted = quota.tryPermit() else { return }
