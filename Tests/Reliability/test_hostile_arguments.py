@@ -73,7 +73,7 @@ async def test_hostile_arguments_get_clear_answers_and_change_nothing_outside(tm
     os.chmod(canary, 0o666)
     script = {"models": {"gpt-4o-mini": "sub"}, "root": {"default": "```python\nSUBMIT(answer=1)\n```"}}
     outcomes = {"isError": 0, "protocol error": 0, "result": 0}
-    slowest = 0.0
+    slowest, slowest_attempt = 0.0, ""
     with interop.fake_llm(script, tmp_path) as llm:
         env = {"OPENAI_API_KEY": interop.CANARY_OPENAI_KEY, "OPENAI_BASE_URL": llm + "/v1"}
         with interop.connection("stdio", tmp_path, env, mode=mode) as conn:
@@ -89,9 +89,11 @@ async def test_hostile_arguments_get_clear_answers_and_change_nothing_outside(tm
                     except MCPError as error:
                         outcomes["protocol error"] += 1
                         assert str(error).strip()
-                    slowest = max(slowest, time.monotonic() - started)
+                    if time.monotonic() - started > slowest:
+                        slowest = time.monotonic() - started
+                        slowest_attempt = f"{tool} {sorted(arguments)}"
                     still = await client.call_tool("sandbox_exec", {"code": "print(6 * 7)"})
                     assert not still.is_error and still.structured_content["stdout"] == "42\n", f"after {tool} {list(arguments)}"
     assert canary.read_text() == "untouched"
     figures.add("hostile arguments", f"{mode}: {len(attempts(str(canary)))} attempts", outcomes)
-    figures.add("hostile arguments", f"{mode}: slowest answer", f"{slowest:.2f} s")
+    figures.add("hostile arguments", f"{mode}: slowest answer", f"{slowest:.2f} s ({slowest_attempt})")
