@@ -98,8 +98,8 @@ struct PostgresStoreTests {
     @Test func aTaskCreatedOnOneReplicaIsPolledCancelledAndReadOnAnother() async throws {
         let url = try PostgresCluster.freshDatabase()
         let first = try await open(url), second = try await open(url)
-        let onA = HistoryStores.taskState(sharing: first), onB = HistoryStores.taskState(sharing: second)
-        #expect(onA is PostgresTaskStateStore)
+        let onA = HistoryStores.taskState(sharing: HistoryHandle(opened: first)), onB = HistoryStores.taskState(sharing: HistoryHandle(opened: second))
+        #expect(onA is DeferredTaskStateStore)
         try await onA.create(TaskState(taskID: "task_1", owner: "owner#1", ttlMS: 60_000))
         await #expect(throws: TaskStateError.duplicate("task_1")) { try await onB.create(TaskState(taskID: "task_1", owner: "owner#1")) }
         #expect(try await onB.get("task_1")?.status == .working)

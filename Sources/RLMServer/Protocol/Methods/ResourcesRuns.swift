@@ -39,13 +39,18 @@ enum RunResources {
         return visibility
     }
 
-    /// The run history, with every run recorded so far written (a run a tool just returned is readable at once).
+    /// The run history, with every run recorded so far written (a run a tool just returned is readable at once);
+    /// waits for a store still opening, and names the open's failure rather than waiting for one that failed.
     static func history(for call: MethodCall) async throws(RPCError) -> any RunStore {
         guard let recorder = call.runtime.history else {
-            throw .invalidParams("Resource not found: this server keeps no run history (RLM_HISTORY=off, or it could not be opened; see the server log)")
+            throw .invalidParams("Resource not found: this server keeps no run history (RLM_HISTORY=off; set RLM_HISTORY=on to record runs)")
         }
         await recorder.flush()
-        return recorder.history
+        do {
+            return try await recorder.handle.store()
+        } catch {
+            throw .internalError("the run history could not be opened: \(error); restart the server once it is fixed")
+        }
     }
 
     /// The `Resource` entry for one run: its URI, the task as the title.
