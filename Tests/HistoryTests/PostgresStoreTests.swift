@@ -131,6 +131,16 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func progressReadsOnlyTheStepsAfterTheLowerBound() async throws {
+        let store = try await open(try PostgresCluster.freshDatabase())
+        _ = await store.write([.started(start("run_live"))] + (1...3).map { .step(runID: "run_live", step($0)) })
+        #expect(try await store.progress("run_live", afterStep: 0).steps.map(\.iteration) == [1, 2, 3])
+        let later = try await store.progress("run_live", afterStep: 2)
+        #expect(later.steps.map(\.iteration) == [3] && later.summary.status == "running")
+        await #expect(throws: HistoryError.runNotFound("run_missing")) { try await store.progress("run_missing", afterStep: 0) }
+        await store.shutdown()
+    }
+
     func start(_ id: String) -> RunStart {
         RunStart(runID: id, origin: RunOrigin(), task: "task of \(id)", models: models, limits: .init(), context: .none, startedAt: Date())
     }
