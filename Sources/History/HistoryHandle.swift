@@ -37,26 +37,29 @@ public final class HistoryHandle: Sendable {
     }
 
     public let backend: Backend
+    /// How long a request waits for a store still opening before it is told so: a PostgreSQL server that does not
+    /// answer takes about a minute to be given up on, and a client must not hang that long.
+    public static let patience: Duration = .seconds(5)
     private let opening: Task<Result<any RunStore, HistoryError>, Never>
-    private let current: StateCell
+    private let outcome: OpenOutcome
 
     /// Starts opening at once, off the caller's task; `onFailure` hears an open that failed (worded for a log).
     public init(backend: Backend, onFailure: @escaping @Sendable (HistoryError) -> Void = { _ in },
                 open: @escaping @Sendable () async throws(HistoryError) -> any RunStore) {
         self.backend = backend
-        let current = StateCell()
-        self.current = current
+        let outcome = OpenOutcome()
+        self.outcome = outcome
         // Detached: opening SQLite blocks its thread on disk I/O, which must not delay the task answering `initialize`.
         opening = Task.detached(priority: .utility) {
+            let result: Result<any RunStore, HistoryError>
             do throws(HistoryError) {
-                let store = try await open()
-                current.set(.open)
-                return .success(store)
+                result = .success(try await open())
             } catch {
-                current.set(.failed(error))
                 onFailure(error)
-                return .failure(error)
+                result = .failure(error)
             }
+            outcome.settle(result)
+            return result
         }
     }
 
@@ -72,9 +75,16 @@ public final class HistoryHandle: Sendable {
         }
     }
 
-    /// The open store, once it is; the open's error when it failed (every later call gets the same error at once).
+    /// The open store, however long the open takes (the recorder's writer, shutdown); the open's error when it failed.
     public func store() async throws(HistoryError) -> any RunStore {
         try await opening.value.get()
+    }
+
+    /// The open store for a request: waits at most `limit` for an open in progress, then throws `stillOpening`
+    /// (the open goes on); an open that failed throws its error at once.
+    public func store(waitingAtMost limit: Duration) async throws(HistoryError) -> any RunStore {
+        let result = await outcome.wait(atMost: limit) { .stillOpening(backend: self.backend.rawValue, waited: limit) }
+        return try result.get()
     }
 
     /// The open store when the open succeeded, nil when it failed (shutdown, optional readers).
@@ -83,7 +93,7 @@ public final class HistoryHandle: Sendable {
     }
 
     /// Where the open stands now; never waits.
-    public var state: State { current.get() }
+    public var state: State { outcome.state }
 
     /// Shuts the store down once it has opened (waits for an open in progress; nothing to do after a failure).
     public func shutdown() async {
@@ -91,10 +101,61 @@ public final class HistoryHandle: Sendable {
     }
 }
 
-/// The handle's state, shared with its opening task.
-private final class StateCell: Sendable {
-    private let value = Mutex(HistoryHandle.State.opening)
+/// How the open ended, once it has, and the requests waiting for it with a deadline.
+private final class OpenOutcome: Sendable {
+    typealias Outcome = Result<any RunStore, HistoryError>
 
-    func get() -> HistoryHandle.State { value.withLock { $0 } }
-    func set(_ state: HistoryHandle.State) { value.withLock { $0 = state } }
+    private struct Waiting {
+        var result: Outcome?
+        var waiters: [Int: CheckedContinuation<Outcome, Never>] = [:]
+        var nextID = 0
+    }
+
+    private enum Registration {
+        case settled(Outcome)
+        case waiting(Int)
+    }
+
+    private let waiting = Mutex(Waiting())
+
+    var state: HistoryHandle.State {
+        switch waiting.withLock({ $0.result }) {
+        case nil: .opening
+        case .success: .open
+        case let .failure(error): .failed(error)
+        }
+    }
+
+    func settle(_ result: Outcome) {
+        let waiters = waiting.withLock { waiting in
+            waiting.result = result
+            defer { waiting.waiters = [:] }
+            return Array(waiting.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: result) }
+    }
+
+    /// The outcome, or `timedOut()` when the open has not ended within `limit`.
+    func wait(atMost limit: Duration, timedOut: @escaping @Sendable () -> HistoryError) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let registration: Registration = waiting.withLock { waiting in
+                if let result = waiting.result { return .settled(result) }
+                let id = waiting.nextID
+                waiting.nextID += 1
+                waiting.waiters[id] = continuation
+                return .waiting(id)
+            }
+            guard case let .waiting(id) = registration else {
+                if case let .settled(result) = registration { continuation.resume(returning: result) }
+                return
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                // Whichever comes first, the open's end or this deadline, takes the waiter; the other finds it gone.
+                if let waiter = waiting.withLock({ $0.waiters.removeValue(forKey: id) }) {
+                    waiter.resume(returning: .failure(timedOut()))
+                }
+            }
+        }
+    }
 }

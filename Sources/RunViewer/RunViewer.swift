@@ -44,7 +44,7 @@ public struct RunViewer: Sendable {
         guard config.historyEnabled else { return }
         do {
             var shared: (@Sendable () async throws -> any RunStore)?
-            if let history { shared = { @Sendable () async throws -> any RunStore in try await history.store() } }
+            if let history { shared = { @Sendable () async throws -> any RunStore in try await history.store(waitingAtMost: HistoryHandle.patience) } }
             try RunViewer(config: config, store: shared).mount(on: router, guardedBy: accessGuard)
         } catch {
             logger.warning("the /runs viewer is off: \(error)")

@@ -33,10 +33,14 @@ import Testing
         recorder.record(.step(runID: "run_early", step(1)))
         #expect(handle.state == .opening)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/history.sqlite"))
+        // A request does not wait for the open without end: past its patience it is told to retry.
+        await #expect(throws: HistoryError.stillOpening(backend: "sqlite", waited: .milliseconds(20))) {
+            try await handle.store(waitingAtMost: .milliseconds(20))
+        }
         await gate.open()
         await recorder.flush()
         #expect(handle.state == .open)
-        let run = try await handle.store().detail("run_early")
+        let run = try await handle.store(waitingAtMost: .seconds(30)).detail("run_early")
         #expect(run.summary.status == "running" && run.steps.count == 1)
         await recorder.close()
         await handle.shutdown()

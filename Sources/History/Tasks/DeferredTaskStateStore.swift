@@ -2,19 +2,33 @@ import Foundation
 import RLMCommon
 
 /// Task state that waits for the run history to open before the first task call, then shares it through PostgreSQL
-/// (or keeps it in this process's memory when the history turned out not to be PostgreSQL, or failed to open —
-/// tasks still work, on this replica only).
-public final class DeferredTaskStateStore: TaskStateStore {
-    private let resolved: Task<any TaskStateStore, Never>
+/// (or keeps it in this process's memory when the history failed to open — tasks still work, on this replica only).
+/// A call that finds the history still opening after `HistoryHandle.patience` gets `stillOpening` rather than waiting.
+public actor DeferredTaskStateStore: TaskStateStore {
+    private let handle: HistoryHandle
+    private var resolved: (any TaskStateStore)?
 
     public init(handle: HistoryHandle) {
-        resolved = Task {
-            if let postgres = await handle.storeIfOpened() as? PostgresRunStore { return PostgresTaskStateStore(sharing: postgres) }
-            return InMemoryTaskStateStore()
-        }
+        self.handle = handle
     }
 
-    private var store: any TaskStateStore { get async { await resolved.value } }
+    private var store: any TaskStateStore {
+        get async throws(HistoryError) {
+            if let resolved { return resolved }
+            let store: any TaskStateStore
+            do {
+                let history = try await handle.store(waitingAtMost: HistoryHandle.patience)
+                store = (history as? PostgresRunStore).map(PostgresTaskStateStore.init(sharing:)) ?? InMemoryTaskStateStore()
+            } catch {
+                guard case .failed = handle.state else { throw error }
+                store = InMemoryTaskStateStore()
+            }
+            // Two callers may resolve at once: the first one's store is kept, so every task lives in one place.
+            if let resolved { return resolved }
+            resolved = store
+            return store
+        }
+    }
 
     public func create(_ state: TaskState) async throws { try await store.create(state) }
 

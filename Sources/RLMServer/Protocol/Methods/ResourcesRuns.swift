@@ -39,18 +39,23 @@ enum RunResources {
         return visibility
     }
 
-    /// The run history, with every run recorded so far written (a run a tool just returned is readable at once);
-    /// waits for a store still opening, and names the open's failure rather than waiting for one that failed.
+    /// The run history, with every run recorded so far written (a run a tool just returned is readable at once).
+    /// A store still opening is waited for a few seconds (`HistoryHandle.patience`), then the caller is told to retry;
+    /// an open that failed is named at once.
     static func history(for call: MethodCall) async throws(RPCError) -> any RunStore {
         guard let recorder = call.runtime.history else {
             throw .invalidParams("Resource not found: this server keeps no run history (RLM_HISTORY=off; set RLM_HISTORY=on to record runs)")
         }
-        await recorder.flush()
+        let store: any RunStore
         do {
-            return try await recorder.handle.store()
+            store = try await recorder.handle.store(waitingAtMost: HistoryHandle.patience)
+        } catch .stillOpening(let backend, let waited) {
+            throw .internalError("\(HistoryError.stillOpening(backend: backend, waited: waited))")
         } catch {
             throw .internalError("the run history could not be opened: \(error); restart the server once it is fixed")
         }
+        await recorder.flush()
+        return store
     }
 
     /// The `Resource` entry for one run: its URI, the task as the title.
