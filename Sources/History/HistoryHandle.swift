@@ -95,6 +95,12 @@ public final class HistoryHandle: Sendable {
     /// Where the open stands now; never waits.
     public var state: State { outcome.state }
 
+    /// Cancels an open still in progress: a process that is ending does not wait a minute for a database that does
+    /// not answer. Whatever waits for the store then gets the open's error.
+    public func abandonOpen() {
+        if state == .opening { opening.cancel() }
+    }
+
     /// Shuts the store down once it has opened (waits for an open in progress; nothing to do after a failure).
     public func shutdown() async {
         await storeIfOpened()?.shutdown()

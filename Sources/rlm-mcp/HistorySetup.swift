@@ -41,7 +41,12 @@ struct HistorySetup {
 
     /// Writes what is still queued; called when the process ends normally.
     func close() async {
-        await recorder?.close()
-        await recorder?.handle.shutdown()
+        guard let recorder else { return }
+        // An open still in progress gets a moment to finish, so the runs queued meanwhile are written; then it is
+        // abandoned rather than waited on for as long as an unreachable database takes to give up.
+        _ = try? await recorder.handle.store(waitingAtMost: HistoryHandle.patience)
+        recorder.handle.abandonOpen()
+        await recorder.close()
+        await recorder.handle.shutdown()
     }
 }
