@@ -49,9 +49,8 @@ enum RunResources {
         let store: any RunStore
         do {
             store = try await recorder.handle.store(waitingAtMost: HistoryHandle.patience)
-        } catch .stillOpening(let backend, let waited) {
-            throw .internalError("\(HistoryError.stillOpening(backend: backend, waited: waited))")
         } catch {
+            if case .stillOpening = error { throw .internalError("\(error)") }
             throw .internalError("the run history could not be opened: \(error); restart the server once it is fixed")
         }
         await recorder.flush()
