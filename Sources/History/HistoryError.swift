@@ -10,6 +10,8 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
     case invalidDatabaseURL(problem: String)
     /// The PostgreSQL server refused or failed; `server` is host:port/database, without credentials.
     case database(server: String, reason: String)
+    /// A request waited `waited` for the history to open and it has not yet; the open goes on in the background.
+    case stillOpening(backend: String, waited: Duration)
 
     public var description: String {
         switch self {
@@ -25,6 +27,9 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
             "RLM_DATABASE_URL: \(problem); expected postgres://user:password@host:5432/database?sslmode=disable|prefer|require"
         case let .database(server, reason):
             "PostgreSQL at \(server): \(reason); check RLM_DATABASE_URL and that the server is up"
+        case let .stillOpening(backend, waited):
+            "the run history (\(backend)) is still opening after \(waited.components.seconds) s; retry shortly"
+                + (backend == "postgres" ? " (if it stays so, check RLM_DATABASE_URL and that the server is up; the server log says when it gives up)" : "")
         }
     }
 }

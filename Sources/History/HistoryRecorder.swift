@@ -4,29 +4,36 @@ import RLMEngine
 
 /// The engine's `RunRecorder` for the run history: `record` only appends to a queue; one background task writes
 /// whatever has queued up in a single transaction, so a run never waits for the disk and a crash loses at most the
-/// events not yet written (the step in flight).
+/// events not yet written (the step in flight). The writer waits for the store to open, so runs started before it
+/// has are recorded once it is; when the open fails, queued events are dropped (the handle reported why).
 public final class HistoryRecorder: RunRecorder, Sendable {
-    public let history: any RunStore
+    public let handle: HistoryHandle
     private let queue: EventQueue
     private let wake: AsyncStream<Void>.Continuation
     private let writer: Task<Void, Never>
 
     /// `onError` hears a write that failed (worded for a log); the run goes on without it.
-    public init(history: any RunStore, onError: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.history = history
+    public init(handle: HistoryHandle, onError: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.handle = handle
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
         let queue = EventQueue()
         self.queue = queue
         writer = Task.detached {
+            let history = await handle.storeIfOpened()
             for await _ in signals {
                 let (events, waiters) = queue.take()
-                if !events.isEmpty {
+                if let history, !events.isEmpty {
                     for problem in await history.write(events) { onError("run history: \(problem)") }
                 }
                 for waiter in waiters { waiter.resume() }
             }
         }
+    }
+
+    /// A recorder over a store that is open already.
+    public convenience init(history: any RunStore, onError: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(handle: HistoryHandle(opened: history), onError: onError)
     }
 
     public func record(_ event: RunEvent) {

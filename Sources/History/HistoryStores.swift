@@ -10,9 +10,10 @@ public enum HistoryStores {
         return try RunHistory(settings: settings)
     }
 
-    /// Task state for the Tasks extension: shared through PostgreSQL when the run store is PostgreSQL, else in memory.
-    public static func taskState(sharing store: (any RunStore)?) -> any TaskStateStore {
-        if let postgres = store as? PostgresRunStore { return PostgresTaskStateStore(sharing: postgres) }
-        return InMemoryTaskStateStore()
+    /// Task state for the Tasks extension: shared through PostgreSQL when the history is PostgreSQL (once it has
+    /// opened), else in memory, without waiting for the SQLite file.
+    public static func taskState(sharing history: HistoryHandle?) -> any TaskStateStore {
+        guard let history, history.backend == .postgres else { return InMemoryTaskStateStore() }
+        return DeferredTaskStateStore(handle: history)
     }
 }

@@ -52,6 +52,18 @@ public struct RunDetail: Sendable, Codable, Equatable {
     }
 }
 
+/// What a live view of a run has not shown yet: the run's summary now and the steps after those it has.
+public struct RunProgress: Sendable, Equatable {
+    public var summary: RunSummary
+    /// In order; empty when no step was recorded since.
+    public var steps: [RecordedStep]
+
+    public init(summary: RunSummary, steps: [RecordedStep]) {
+        self.summary = summary
+        self.steps = steps
+    }
+}
+
 /// A recorded step, read back in the shape the engine's `Step` encodes to.
 public struct RecordedStep: Sendable, Codable, Equatable {
     public var iteration: Int

@@ -94,6 +94,19 @@ public final class RunHistory: RunStore, Sendable {
         return found
     }
 
+    public func progress(_ runID: String, afterStep: Int) throws -> RunProgress {
+        let found: RunProgress? = try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.summaryColumns) FROM runs WHERE id = ?", arguments: [runID]) else { return nil }
+            let decoder = JSONDecoder()
+            let steps = try String.fetchAll(db, sql: "SELECT body_json FROM steps WHERE run_id = ? AND seq > ? ORDER BY seq",
+                                            arguments: [runID, afterStep])
+                .map { try decoder.decode(RecordedStep.self, from: Data($0.utf8)) }
+            return RunProgress(summary: Self.summary(row), steps: steps)
+        }
+        guard let found else { throw HistoryError.runNotFound(runID) }
+        return found
+    }
+
     // MARK: - Deleting
 
     /// Deletes a run with its steps, sub-calls and child runs; false when there was no such run.

@@ -9,6 +9,9 @@ public protocol RunStore: Sendable {
     func write(_ events: [RunEvent]) async -> [String]
     func list(_ filter: RunFilter) async throws -> [RunSummary]
     func detail(_ runID: String) async throws -> RunDetail
+    /// The run's summary and its steps after the first `afterStep` (`runNotFound` for an unknown run): what the
+    /// viewer's live stream polls, reading only the steps it has not sent.
+    func progress(_ runID: String, afterStep: Int) async throws -> RunProgress
     /// Deletes a run with its steps, sub-calls and child runs; false when there was no such run.
     func delete(_ runID: String) async throws -> Bool
     /// Deletes every run started before `date`; returns how many.

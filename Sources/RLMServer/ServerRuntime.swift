@@ -17,7 +17,8 @@ public final class ServerRuntime: Sendable {
     public let workspaces: WorkspaceStore
     /// Tool calls running as Tasks-extension tasks (2026-07-28 clients that declared it).
     public let tasks: ToolTasks
-    /// The run history the MCP resources read (`rlm://runs/<run_id>`); nil when it is off.
+    /// The run history the MCP resources read (`rlm://runs/<run_id>`); nil when it is off. Its store opens in the
+    /// background: nothing that answers `initialize`, `tools/list`, `ping` or `rlm_status` waits for it.
     public let history: HistoryRecorder?
     /// Stands in for "no workspace" in tools that only inspect one.
     let detachedWorkspace: Workspace
@@ -25,7 +26,7 @@ public final class ServerRuntime: Sendable {
     let encodedResults = EncodedResults()
 
     /// `recorder` hears every run (the run history); `prices` gives runs their `cost_usd`; `history` serves the runs as
-    /// MCP resources and, when it is PostgreSQL, shares Tasks state with the other replicas.
+    /// MCP resources and, when it is PostgreSQL, shares Tasks state with the other replicas (once its store has opened).
     public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults,
                 history: HistoryRecorder? = nil) {
         let activity = ServerActivity()
@@ -40,7 +41,7 @@ public final class ServerRuntime: Sendable {
             maxPerOwner: config.maxWorkspaces
         )
         var groups: [any ToolGroup] = [
-            StatusTool(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt),
+            StatusTool(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt, history: history?.handle),
             SandboxTools(),
             RLMTools(engine: RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity,
                      linksRuns: history != nil),
@@ -53,7 +54,7 @@ public final class ServerRuntime: Sendable {
         self.sandboxes = sandboxes
         self.logger = logger
         self.workspaces = workspaces
-        self.tasks = ToolTasks(store: HistoryStores.taskState(sharing: history?.history))
+        self.tasks = ToolTasks(store: HistoryStores.taskState(sharing: history?.handle))
         self.history = history
         self.detachedWorkspace = Workspace(provider: sandboxes, closed: true)
         self.registry = ToolRegistry(tools: tools, activity: activity, logger: logger, workspaces: workspaces)

@@ -27,19 +27,25 @@ struct LiveRunEvents: Sendable {
 
     func response(runID: String, after: Int) async throws -> Response {
         let store = try await viewer.store.get()
-        _ = try await store.detail(runID) // a 404 now rather than an empty stream
+        let start = max(0, after)
+        let first = try await store.progress(runID, afterStep: start) // a 404 now rather than an empty stream
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         let poller = Task {
-            var sent = max(0, after)
+            var sent = start
             var lastStatus: StatusUpdate?
-            for _ in 0..<Self.maxPolls where !Task.isCancelled {
-                guard let run = try? await store.detail(runID) else { break }
-                while sent < run.steps.count {
-                    let html = viewer.templates.render(ViewerFormat.step(run.steps[sent], prices: viewer.prices), as: "step")
+            var progress = first
+            for poll in 0..<Self.maxPolls where !Task.isCancelled {
+                // Each poll reads the run's summary and only the steps not sent yet, however long the run grows.
+                if poll > 0 {
+                    guard let newer = try? await store.progress(runID, afterStep: sent) else { break }
+                    progress = newer
+                }
+                for step in progress.steps {
+                    let html = viewer.templates.render(ViewerFormat.step(step, prices: viewer.prices), as: "step")
                     sent += 1
                     continuation.yield(Self.event("step", StepUpdate(html: html, steps: sent)))
                 }
-                let summary = run.summary
+                let summary = progress.summary
                 let status = StatusUpdate(status: summary.status, tokens: summary.totalTokens, cost: ViewerFormat.cost(summary.costUSD),
                                           duration: ViewerFormat.millis(summary.durationMS), llmCalls: summary.llmCalls)
                 if status.status != lastStatus?.status || status.tokens != lastStatus?.tokens {

@@ -21,10 +21,10 @@ public struct RunViewer: Sendable {
         session = token.map(ViewerSession.init)
     }
 
-    /// The viewer over the history `config` names (opened on the first request), with its token and price file.
-    public init(config: RLMConfig) throws(ViewerError) {
+    /// The viewer over `store`, or the history `config` names (opened on the first request), with the token and price file.
+    public init(config: RLMConfig, store: (@Sendable () async throws -> any RunStore)? = nil) throws(ViewerError) {
         let settings = HistorySettings(config: config)
-        try self.init(store: { try await HistoryStores.open(settings) }, token: config.authToken,
+        try self.init(store: store ?? { try await HistoryStores.open(settings) }, token: config.authToken,
                       prices: config.pricesFile.flatMap { try? PriceTable.loading(file: $0) } ?? .defaults)
     }
 
@@ -38,11 +38,14 @@ public struct RunViewer: Sendable {
     }
 
     /// Mounts the viewer on an MCP server's router when the history is on; a viewer that cannot load is logged and left out.
-    public static func mount<Context: RequestContext>(on router: Router<Context>, config: RLMConfig, logger: Logger,
+    /// `history` is the server's own store (the one its recorder writes), so the process keeps one pool or connection set.
+    public static func mount<Context: RequestContext>(on router: Router<Context>, config: RLMConfig, history: HistoryHandle? = nil, logger: Logger,
                                                       guardedBy accessGuard: any MiddlewareProtocol<Request, Response, Context>) {
         guard config.historyEnabled else { return }
         do {
-            try RunViewer(config: config).mount(on: router, guardedBy: accessGuard)
+            var shared: (@Sendable () async throws -> any RunStore)?
+            if let history { shared = { @Sendable () async throws -> any RunStore in try await history.store(waitingAtMost: HistoryHandle.patience) } }
+            try RunViewer(config: config, store: shared).mount(on: router, guardedBy: accessGuard)
         } catch {
             logger.warning("the /runs viewer is off: \(error)")
         }

@@ -15,7 +15,7 @@ struct HistorySetup {
     /// A bad price file stops start-up (the user asked for it); a history that cannot be opened is logged and skipped,
     /// so a read-only home never keeps the server from serving.
     static func open(config: RLMConfig, logger: Logger) async throws -> HistorySetup {
-        await openStore(config: config, logger: logger, prices: try loadPrices(config: config))
+        openStore(config: config, logger: logger, prices: try loadPrices(config: config))
     }
 
     /// The price table: the defaults, or `RLM_PRICES_FILE`, whose errors stop start-up.
@@ -29,22 +29,24 @@ struct HistorySetup {
         }
     }
 
-    /// Opens the history store (never fails: a store that cannot be opened is logged and skipped).
-    static func openStore(config: RLMConfig, logger: Logger, prices: PriceTable) async -> HistorySetup {
+    /// Starts opening the history store in the background and returns at once: start-up never waits for the disk or
+    /// the database. A store that cannot be opened is logged (and shown by `rlm_status`); the server runs without it.
+    static func openStore(config: RLMConfig, logger: Logger, prices: PriceTable) -> HistorySetup {
         guard config.historyEnabled else { return HistorySetup(recorder: nil, prices: prices) }
-        do {
-            let history = try await HistoryStores.open(HistorySettings(config: config), logger: logger)
-            let recorder = HistoryRecorder(history: history) { problem in logger.warning("\(problem)") }
-            return HistorySetup(recorder: recorder, prices: prices)
-        } catch {
+        let handle = HistoryHandle(settings: HistorySettings(config: config), logger: logger) { error in
             logger.warning("runs are not recorded: \(error)")
-            return HistorySetup(recorder: nil, prices: prices)
         }
+        return HistorySetup(recorder: HistoryRecorder(handle: handle) { problem in logger.warning("\(problem)") }, prices: prices)
     }
 
     /// Writes what is still queued; called when the process ends normally.
     func close() async {
-        await recorder?.close()
-        await recorder?.history.shutdown()
+        guard let recorder else { return }
+        // An open still in progress gets a moment to finish, so the runs queued meanwhile are written; then it is
+        // abandoned rather than waited on for as long as an unreachable database takes to give up.
+        _ = try? await recorder.handle.store(waitingAtMost: HistoryHandle.patience)
+        recorder.handle.abandonOpen()
+        await recorder.close()
+        await recorder.handle.shutdown()
     }
 }

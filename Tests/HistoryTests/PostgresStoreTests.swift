@@ -98,8 +98,8 @@ struct PostgresStoreTests {
     @Test func aTaskCreatedOnOneReplicaIsPolledCancelledAndReadOnAnother() async throws {
         let url = try PostgresCluster.freshDatabase()
         let first = try await open(url), second = try await open(url)
-        let onA = HistoryStores.taskState(sharing: first), onB = HistoryStores.taskState(sharing: second)
-        #expect(onA is PostgresTaskStateStore)
+        let onA = HistoryStores.taskState(sharing: HistoryHandle(opened: first)), onB = HistoryStores.taskState(sharing: HistoryHandle(opened: second))
+        #expect(onA is DeferredTaskStateStore)
         try await onA.create(TaskState(taskID: "task_1", owner: "owner#1", ttlMS: 60_000))
         await #expect(throws: TaskStateError.duplicate("task_1")) { try await onB.create(TaskState(taskID: "task_1", owner: "owner#1")) }
         #expect(try await onB.get("task_1")?.status == .working)
@@ -129,6 +129,16 @@ struct PostgresStoreTests {
         } throws: { error in
             "\(error)".contains("RLM_DATABASE_URL") && !"\(error)".contains("hunter2")
         }
+    }
+
+    @Test func progressReadsOnlyTheStepsAfterTheLowerBound() async throws {
+        let store = try await open(try PostgresCluster.freshDatabase())
+        _ = await store.write([.started(start("run_live"))] + (1...3).map { .step(runID: "run_live", step($0)) })
+        #expect(try await store.progress("run_live", afterStep: 0).steps.map(\.iteration) == [1, 2, 3])
+        let later = try await store.progress("run_live", afterStep: 2)
+        #expect(later.steps.map(\.iteration) == [3] && later.summary.status == "running")
+        await #expect(throws: HistoryError.runNotFound("run_missing")) { try await store.progress("run_missing", afterStep: 0) }
+        await store.shutdown()
     }
 
     func start(_ id: String) -> RunStart {

@@ -21,6 +21,20 @@ import Testing
         #expect(try await store.update("zzz", status: .failed, message: nil, result: nil) == nil)
     }
 
+    @Test func sharedTaskStateFallsBackToMemoryWhenPostgreSQLFailedToOpen() async throws {
+        let handle = HistoryHandle(backend: .postgres) { () async throws(HistoryError) -> any RunStore in
+            throw HistoryError.database(server: "db:5432/rlm", reason: "connection refused")
+        }
+        let store = HistoryStores.taskState(sharing: handle)
+        #expect(store is DeferredTaskStateStore)
+        try await store.create(TaskState(taskID: "t", owner: "o"))
+        #expect(try await store.get("t")?.owner == "o")
+        // A SQLite history never shares tasks: no waiting for it at all.
+        #expect(HistoryStores.taskState(sharing: HistoryHandle(backend: .sqlite) { () async throws(HistoryError) -> any RunStore in
+            throw .disabled
+        }) is InMemoryTaskStateStore)
+    }
+
     @Test func anEndedTaskNeverChangesAgainAndExpiredTasksAreForgotten() async throws {
         let store: any TaskStateStore = InMemoryTaskStateStore()
         try await store.create(TaskState(taskID: "t", owner: "o"))

@@ -146,6 +146,20 @@ public final class PostgresRunStore: RunStore {
         return try PostgresRows.detail(row, steps: steps, children: children)
     }
 
+    public func progress(_ runID: String, afterStep: Int) async throws -> RunProgress {
+        let sql = "SELECT \(RunHistory.summaryColumns) FROM runs WHERE id = $1"
+        var binds = PostgresBindings(capacity: 1)
+        binds.append(runID)
+        guard let summary = try await collect(PostgresQuery(unsafeSQL: sql, binds: binds), { try PostgresRows.summary($0) }).first else {
+            throw HistoryError.runNotFound(runID)
+        }
+        let decoder = JSONDecoder()
+        let steps = try await collect("SELECT body_json FROM steps WHERE run_id = \(runID) AND seq > \(afterStep) ORDER BY seq") {
+            try decoder.decode(RecordedStep.self, from: Data(try $0["body_json"].decode(String.self).utf8))
+        }
+        return RunProgress(summary: summary, steps: steps)
+    }
+
     // MARK: - Deleting
 
     public func delete(_ runID: String) async throws -> Bool {

@@ -20,7 +20,7 @@ public struct HTTPApplication {
         let config = runtime.config
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HTTPRequestMetricsMiddleware()) // TELEMETRY HOOK: before the guard, so refusals count too
-        RunViewer.mount(on: router, config: config, logger: runtime.logger, guardedBy: AccessGuardMiddleware(policy: AccessPolicy(config: config))) // HISTORY HOOK: /runs pages behind the same guard; login first
+        RunViewer.mount(on: router, config: config, history: runtime.history?.handle, logger: runtime.logger, guardedBy: AccessGuardMiddleware(policy: AccessPolicy(config: config))) // HISTORY HOOK: /runs pages behind the same guard; login first
         router.add(middleware: AccessGuardMiddleware(policy: AccessPolicy(config: config)))
         MetricsEndpoint.mount(on: router) // TELEMETRY HOOK: GET /metrics, behind the guard like /mcp
         let maxBody = config.maxRequestBodyMB * 1024 * 1024

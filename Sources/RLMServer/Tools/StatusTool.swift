@@ -1,4 +1,5 @@
 import Foundation
+import History
 import LanguageModels
 import RLMCommon
 import RLMConfig
@@ -10,6 +11,7 @@ struct StatusTool: ToolGroup {
     let sandboxes: SandboxProvider
     let workspaces: WorkspaceStore
     let startedAt: ContinuousClock.Instant
+    var history: HistoryHandle? = nil
 
     var tools: [ToolDefinition] { [status] }
 
@@ -47,6 +49,7 @@ struct StatusTool: ToolGroup {
         let sandbox: SandboxState
         let activity: ServerActivity.Snapshot
         let workspaces_open: Int
+        var history = HistorySection(nil)
     }
 
     static let outputSchema: Schema = .object(properties: [
@@ -86,10 +89,11 @@ struct StatusTool: ToolGroup {
         ], required: ["calls_in_flight", "calls_succeeded", "calls_failed", "calls_cancelled", "calls_rejected", "sessions_open", "sessions_total",
                       "runs_in_flight", "runs_total"])),
         ("workspaces_open", .integer(description: "Workspaces alive in this server process", minimum: 0)),
+        ("history", historySchema),
     ], required: ["version", "protocol_versions", "transport", "session", "uptime_s", "models", "llm_configured", "sandbox", "activity", "workspaces_open"])
 
     private var status: ToolDefinition {
-        let (config, activity, sandboxes, workspaces, startedAt) = (config, activity, sandboxes, workspaces, startedAt)
+        let (config, activity, sandboxes, workspaces, startedAt, history) = (config, activity, sandboxes, workspaces, startedAt, history)
         return ToolDefinition(
             name: "rlm_status",
             title: "RLM server status",
@@ -116,8 +120,9 @@ struct StatusTool: ToolGroup {
                 cgroup: sandbox?.details["cgroup"],
                 disk: sandbox?.details["disk"]
             )
-            let report = await Self.makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
+            var report = await Self.makeReport(config: config, activity: activity, sandbox: state, startedAt: startedAt, sessionID: context.sessionID,
                                           workspacesOpen: await workspaces.count)
+            report.history = HistorySection(history)
             return ToolOutput(text: Self.render(report), structured: report.value)
         }
     }
@@ -154,6 +159,7 @@ struct StatusTool: ToolGroup {
         lines.append("calls: \(a.calls_in_flight) in flight, \(a.calls_succeeded) ok, \(a.calls_failed) failed, "
             + "\(a.calls_cancelled) cancelled, \(a.calls_rejected) rejected; sessions: \(a.sessions_open) open, \(a.sessions_total) total; "
             + "RLM runs: \(a.runs_in_flight) in flight, \(a.runs_total) total; workspaces: \(report.workspaces_open) open")
+        lines.append(report.history.line)
         return lines.joined(separator: "\n")
     }
 }
@@ -189,6 +195,7 @@ extension StatusTool.Report {
                 "runs_total": .int(activity.runs_total),
             ],
             "workspaces_open": .int(workspaces_open),
+            "history": history.value,
         ]
     }
 }

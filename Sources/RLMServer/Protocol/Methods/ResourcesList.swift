@@ -10,16 +10,14 @@ enum ResourcesList: MCPMethod {
         if let cursor = call.params["cursor"], cursor != .null {
             throw RPCError.invalidParams("Invalid params: invalid cursor: resources/list returns the \(RunResources.listLimit) newest runs in one page and issues no cursors")
         }
+        // No history, no runs: clients list resources on connect and must not see an error for RLM_HISTORY=off.
+        guard call.runtime.history != nil else { return RunResources.stamped(["resources": []], era: call.era) }
+        let history = try await RunResources.history(for: call)
         let runs: [History.RunSummary]
-        if let recorder = call.runtime.history {
-            await recorder.flush()
-            do {
-                runs = try await recorder.history.recentRuns(visibleTo: RunResources.visibility(of: call), limit: RunResources.listLimit)
-            } catch {
-                throw RPCError.internalError("the run history could not be read (\(error))")
-            }
-        } else {
-            runs = []
+        do {
+            runs = try await history.recentRuns(visibleTo: RunResources.visibility(of: call), limit: RunResources.listLimit)
+        } catch {
+            throw RPCError.internalError("the run history could not be read (\(error))")
         }
         return RunResources.stamped(["resources": .array(runs.map(RunResources.resource))], era: call.era)
     }

@@ -40,12 +40,21 @@ enum RunResources {
     }
 
     /// The run history, with every run recorded so far written (a run a tool just returned is readable at once).
+    /// A store still opening is waited for a few seconds (`HistoryHandle.patience`), then the caller is told to retry;
+    /// an open that failed is named at once.
     static func history(for call: MethodCall) async throws(RPCError) -> any RunStore {
         guard let recorder = call.runtime.history else {
-            throw .invalidParams("Resource not found: this server keeps no run history (RLM_HISTORY=off, or it could not be opened; see the server log)")
+            throw .invalidParams("Resource not found: this server keeps no run history (RLM_HISTORY=off; set RLM_HISTORY=on to record runs)")
+        }
+        let store: any RunStore
+        do {
+            store = try await recorder.handle.store(waitingAtMost: HistoryHandle.patience)
+        } catch {
+            if case .stillOpening = error { throw .internalError("\(error)") }
+            throw .internalError("the run history could not be opened: \(error); restart the server once it is fixed")
         }
         await recorder.flush()
-        return recorder.history
+        return store
     }
 
     /// The `Resource` entry for one run: its URI, the task as the title.
