@@ -142,8 +142,8 @@ struct Pipe: Sendable {
     }
 }
 
-/// Writes all of `data` to `fd`, retrying on EINTR and short writes.
-func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+/// Writes all of `data` to `fd`, retrying on EINTR and short writes; false when a write fails (`errno` says why).
+package func writeAll(_ fd: Int32, _ data: Data) -> Bool {
     data.withUnsafeBytes { bytes in
         var offset = 0
         while offset < bytes.count {
