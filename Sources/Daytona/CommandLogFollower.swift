@@ -69,15 +69,15 @@ struct CommandLogFollower: Sendable {
                     case let .binary(buffer): Array(buffer.readableBytesView)
                     case let .text(text): Array(text.utf8)
                     }
-                    let (out, err) = demuxer.append(bytes)
-                    let freshOut = out.dropFirst(max(0, min(out.count, skipOut - seenOut)))
-                    seenOut += out.count
+                    let split = demuxer.append(bytes)
+                    let freshOut = split.stdout.dropFirst(max(0, min(split.stdout.count, skipOut - seenOut)))
+                    seenOut += split.stdout.count
                     if !freshOut.isEmpty {
                         counter.add(freshOut.count)
                         onStdout(Data(freshOut))
                     }
-                    let freshErr = err.dropFirst(max(0, min(err.count, skipErr - seenErr)))
-                    seenErr += err.count
+                    let freshErr = split.stderr.dropFirst(max(0, min(split.stderr.count, skipErr - seenErr)))
+                    seenErr += split.stderr.count
                     if !freshErr.isEmpty {
                         stderrCounter.add(freshErr.count)
                         stderrTail.append(Array(freshErr))

@@ -193,8 +193,8 @@ public actor DaytonaSandbox: Sandbox {
         let session = "rlm-worker-\(nextSession)-\(RandomID.base36())"
         let dir = ShellWord.quoted(remote.workDir)
         let commandLine = "cd \(dir) && \(python) -I -S -B \(ShellWord.quoted(remote.workerPath)) --in-fd 0 --out-fd 1 --workdir \(dir)"
-        let (transport, frames) = try await DaytonaWorkerTransport.start(client: client, toolbox: remote.toolbox, session: session, commandLine: commandLine)
-        return try await WorkerChannel.start(transport: transport, frames: frames, readyTimeout: .seconds(60),
+        let worker = try await DaytonaWorkerTransport.start(client: client, toolbox: remote.toolbox, session: session, commandLine: commandLine)
+        return try await WorkerChannel.start(transport: worker.transport, frames: worker.frames, readyTimeout: .seconds(60),
                                              hint: "the sandbox's snapshot needs python3 >= 3.10 (DAYTONA_SNAPSHOT)", backend: "daytona")
     }
 

@@ -21,7 +21,7 @@ final class DaytonaWorkerTransport: WorkerTransport {
     private let state = NIOLockedValueBox(State())
 
     /// Creates the session, starts `commandLine` in it and begins following its output.
-    static func start(client: DaytonaClient, toolbox: String, session: String, commandLine: String) async throws -> (DaytonaWorkerTransport, AsyncStream<WorkerFrame>) {
+    static func start(client: DaytonaClient, toolbox: String, session: String, commandLine: String) async throws -> StartedWorker<DaytonaWorkerTransport> {
         try await client.createSession(toolbox: toolbox, id: session)
         let command: String
         do {
@@ -35,7 +35,7 @@ final class DaytonaWorkerTransport: WorkerTransport {
         let transport = DaytonaWorkerTransport(client: client, toolbox: toolbox, session: session, command: command,
                                                outgoing: outgoing, frames: frames)
         transport.begin(lines: lines)
-        return (transport, frameStream)
+        return StartedWorker(transport: transport, frames: frameStream)
     }
 
     private init(client: DaytonaClient, toolbox: String, session: String, command: String,

@@ -3,15 +3,20 @@
 struct LogDemuxer: Sendable {
     enum Stream: Sendable { case stdout, stderr }
 
+    /// The bytes of one message, by the stream they belong to.
+    struct Split: Sendable {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+    }
+
     private var current: Stream = .stdout
     private var carry: [UInt8] = []
 
-    mutating func append(_ bytes: some Collection<UInt8>) -> (stdout: [UInt8], stderr: [UInt8]) {
+    mutating func append(_ bytes: some Collection<UInt8>) -> Split {
         let data = carry + Array(bytes)
         carry = []
-        var out: [UInt8] = []
-        var err: [UInt8] = []
-        out.reserveCapacity(data.count)
+        var split = Split()
+        split.stdout.reserveCapacity(data.count)
         var index = 0
         let count = data.count
         while index < count {
@@ -27,9 +32,9 @@ struct LogDemuxer: Sendable {
                     break
                 }
             }
-            if current == .stdout { out.append(byte) } else { err.append(byte) }
+            if current == .stdout { split.stdout.append(byte) } else { split.stderr.append(byte) }
             index += 1
         }
-        return (out, err)
+        return split
     }
 }

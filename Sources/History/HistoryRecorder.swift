@@ -22,11 +22,11 @@ public final class HistoryRecorder: RunRecorder, Sendable {
         writer = Task.detached {
             let history = await handle.storeIfOpened()
             for await _ in signals {
-                let (events, waiters) = queue.take()
-                if let history, !events.isEmpty {
-                    for problem in await history.write(events) { onError("run history: \(problem)") }
+                let batch = queue.take()
+                if let history, !batch.events.isEmpty {
+                    for problem in await history.write(batch.events) { onError("run history: \(problem)") }
                 }
-                for waiter in waiters { waiter.resume() }
+                for waiter in batch.waiters { waiter.resume() }
             }
         }
     }
@@ -75,9 +75,15 @@ private final class EventQueue: @unchecked Sendable {
         lock.unlock()
     }
 
-    func take() -> ([RunEvent], [CheckedContinuation<Void, Never>]) {
+    /// What one write takes: the events queued so far and the callers to wake once they are written.
+    struct Batch {
+        let events: [RunEvent]
+        let waiters: [CheckedContinuation<Void, Never>]
+    }
+
+    func take() -> Batch {
         lock.lock()
         defer { events = []; waiters = []; lock.unlock() }
-        return (events, waiters)
+        return Batch(events: events, waiters: waiters)
     }
 }

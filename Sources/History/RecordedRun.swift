@@ -64,60 +64,8 @@ public struct RunProgress: Sendable, Equatable {
     }
 }
 
-/// A recorded step, read back in the shape the engine's `Step` encodes to.
-public struct RecordedStep: Sendable, Codable, Equatable {
-    public var iteration: Int
-    public var reply: String
-    public var model: String
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var latencyMS: Double
-    public var blocks: [RecordedBlock]
-    public var feedback: String?
-    public var durationMS: Double
-
-    enum CodingKeys: String, CodingKey {
-        case iteration, reply, model, inputTokens = "input_tokens", outputTokens = "output_tokens", latencyMS = "latency_ms"
-        case blocks, feedback, durationMS = "duration_ms"
-    }
-}
-
-/// One code block of a recorded step, with its output as the model saw it.
-public struct RecordedBlock: Sendable, Codable, Equatable {
-    public var code: String
-    public var stdout: String
-    public var stderr: String
-    public var error: String?
-    public var submitted: Bool
-    public var truncated: Bool
-    public var durationMS: Double
-    public var subCalls: [RecordedSubCall]
-
-    enum CodingKeys: String, CodingKey {
-        case code, stdout, stderr, error, submitted, truncated, durationMS = "duration_ms", subCalls = "sub_calls"
-    }
-}
-
-/// One recorded sub-call.
-public struct RecordedSubCall: Sendable, Codable, Equatable {
-    public var kind: String
-    public var model: String
-    public var promptChars: Int
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var latencyMS: Double
-    public var error: String?
-    public var childRunID: String?
-    public var childStatus: String?
-    public var promptPreview: String?
-    public var answerPreview: String?
-
-    enum CodingKeys: String, CodingKey {
-        case kind, model, promptChars = "prompt_chars", inputTokens = "input_tokens", outputTokens = "output_tokens"
-        case latencyMS = "latency_ms", error, childRunID = "child_run_id", childStatus = "child_status"
-        case promptPreview = "prompt_preview", answerPreview = "answer_preview"
-    }
-}
+/// A recorded step reads back as the engine's own `Step`: one type from the loop to the viewer.
+public typealias RecordedStep = Step
 
 /// Which runs a listing shows (`runs list`, the /runs page, the MCP resources); every field narrows it.
 public struct RunFilter: Sendable, Equatable {

@@ -1,19 +1,20 @@
 /// Prices a `provider/model` id (USD per million tokens) for the cost metric; nil for a model whose price is unknown.
 public typealias ModelPricing = @Sendable (_ model: String) -> ModelPrice?
 
-/// What one million input and output tokens of a model cost, in US dollars.
-public struct ModelPrice: Sendable, Equatable {
-    public var inputPerMillion: Double
-    public var outputPerMillion: Double
+/// What one million input and output tokens of a model cost, in US dollars; coded as a price file writes it,
+/// `{"input": 2.5, "output": 10}`.
+public struct ModelPrice: Sendable, Equatable, Codable {
+    public var input: Double
+    public var output: Double
 
-    public init(inputPerMillion: Double, outputPerMillion: Double) {
-        self.inputPerMillion = inputPerMillion
-        self.outputPerMillion = outputPerMillion
+    public init(input: Double, output: Double) {
+        self.input = input
+        self.output = output
     }
 
     /// The cost of `usage` at this price.
     public func cost(_ usage: TokenUsage) -> Double {
-        (Double(usage.inputTokens) * inputPerMillion + Double(usage.outputTokens) * outputPerMillion) / 1_000_000
+        (Double(usage.inputTokens) * input + Double(usage.outputTokens) * output) / 1_000_000
     }
 }
 

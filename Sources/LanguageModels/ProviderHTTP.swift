@@ -93,14 +93,12 @@ struct ProviderHTTP: Sendable {
         return Decoded(reply: reply, attempts: answer.attempts)
     }
 
-    /// The provider's own error message, with any secret removed and length bounded.
+    /// The provider's own error message, with any secret removed: `error.message` (OpenAI's and Anthropic's shape),
+    /// else a top-level `message`, else the body's first 2,000 bytes as text.
     func providerMessage(_ body: Data) -> String {
-        var message = String(decoding: body.prefix(2000), as: UTF8.self)
-        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
-            let error = object["error"] as? [String: Any]
-            message = (error?["message"] as? String) ?? (object["message"] as? String) ?? message
-        }
-        return redact(message)
+        let object = JSONValue.parse(body)?.objectValue
+        let message = object?["error"]?.objectValue?["message"]?.stringValue ?? object?["message"]?.stringValue
+        return redact(message ?? String(decoding: body.prefix(2000), as: UTF8.self))
     }
 
     func redact(_ text: String) -> String {

@@ -1,16 +1,10 @@
 import Foundation
+import LanguageModels
 
 /// USD per million input and output tokens, per model: what turns a run's usage into `cost_usd`.
 public struct PriceTable: Sendable, Equatable {
-    public struct Price: Sendable, Equatable, Codable {
-        public var input: Double
-        public var output: Double
-
-        public init(input: Double, output: Double) {
-            self.input = input
-            self.output = output
-        }
-    }
+    /// The same price the model clients use for the cost metric.
+    public typealias Price = ModelPrice
 
     /// Keyed by bare model name (no `openai/` or `anthropic/` prefix).
     public var prices: [String: Price]
@@ -55,7 +49,7 @@ public struct PriceTable: Sendable, Equatable {
         for (model, use) in usage.models {
             guard let price = price(of: model) else { continue }
             known = true
-            total += (Double(use.inputTokens) * price.input + Double(use.outputTokens) * price.output) / 1_000_000
+            total += price.cost(TokenUsage(inputTokens: use.inputTokens, outputTokens: use.outputTokens))
         }
         return known ? total : nil
     }

@@ -8,9 +8,7 @@ extension RLMEngine {
     /// server builds one for all its sessions; `rlm-mcp run` builds one for its run.
     public init(config: RLMConfig, logger: Logger, recorder: any RunRecorder = NoRunRecorder(), prices: PriceTable = .defaults) {
         // The cost metric prices calls with the same table as the run's money budget.
-        let router = ModelRouter(config: config, logger: logger, pricing: { model in
-            prices.price(of: model).map { ModelPrice(inputPerMillion: $0.input, outputPerMillion: $0.output) }
-        })
+        let router = ModelRouter(config: config, logger: logger, pricing: { model in prices.price(of: model) })
         let subCalls = ConcurrencyLimit(permits: config.subConcurrency)
         self.init(rootModel: router, subModel: BoundedLanguageModel(router, limit: subCalls),
                   windows: ModelWindows(override: config.subContextTokens, rootOverride: config.rootContextTokens,

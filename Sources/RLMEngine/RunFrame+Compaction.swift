@@ -20,12 +20,12 @@ extension RunFrame {
                 """)))
         case let .compact(fold, cutLatestTo):
             await progress?(iteration, request.limits.maxIterations, "\(label): compacting history")
-            let (compacted, record) = await compactor.compact(
+            let compacted = await compactor.compact(
                 history, fold: fold, cutLatestTo: cutLatestTo, iteration: iteration, extra: extra, estimator: estimator,
                 inventory: { [self] in await self.replInventory() }
             )
-            history = compacted
-            pendingCompaction = record
+            history = compacted.history
+            pendingCompaction = compacted.record
             return .success(())
         }
     }

@@ -81,8 +81,8 @@ public struct Usage: Sendable, Encodable, Equatable {
     }
 }
 
-/// One iteration: the root model's reply, the code it ran and what came back.
-public struct Step: Sendable, Encodable {
+/// One iteration: the root model's reply, the code it ran and what came back; the run history reads it back as it was written.
+public struct Step: Sendable, Encodable, Equatable {
     public var iteration: Int
     public var reply: String
     public var model: String
@@ -122,7 +122,7 @@ public struct Step: Sendable, Encodable {
 }
 
 /// One code block's execution and the sub-calls it made.
-public struct CodeRun: Sendable, Encodable {
+public struct CodeRun: Sendable, Codable, Equatable {
     public var code: String
     public var stdout: String
     public var stderr: String
@@ -138,7 +138,7 @@ public struct CodeRun: Sendable, Encodable {
 }
 
 /// One `llm_query` (one prompt of a batch counts as one) or `rlm_query` made by the code.
-public struct SubCallRecord: Sendable, Encodable {
+public struct SubCallRecord: Sendable, Codable, Equatable {
     public var kind: String
     public var model: String
     public var promptChars: Int
@@ -158,5 +158,20 @@ public struct SubCallRecord: Sendable, Encodable {
         case kind, model, promptChars = "prompt_chars", inputTokens = "input_tokens", outputTokens = "output_tokens"
         case latencyMS = "latency_ms", error, childRunID = "child_run_id", childStatus = "child_status", childIterations = "child_iterations"
         case promptPreview = "prompt_preview", answerPreview = "answer_preview"
+    }
+}
+
+extension Step: Decodable {
+    /// Reads a recorded step; steps recorded before `attempts` was kept count as one attempt.
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(iteration: try fields.decode(Int.self, forKey: .iteration), reply: try fields.decode(String.self, forKey: .reply),
+                  model: try fields.decode(String.self, forKey: .model), inputTokens: try fields.decode(Int.self, forKey: .inputTokens),
+                  outputTokens: try fields.decode(Int.self, forKey: .outputTokens), latencyMS: try fields.decode(Double.self, forKey: .latencyMS),
+                  blocks: try fields.decode([CodeRun].self, forKey: .blocks), feedback: try fields.decodeIfPresent(String.self, forKey: .feedback),
+                  durationMS: try fields.decode(Double.self, forKey: .durationMS),
+                  compaction: try fields.decodeIfPresent(Compaction.self, forKey: .compaction))
+        finishReason = try fields.decodeIfPresent(String.self, forKey: .finishReason)
+        attempts = try fields.decodeIfPresent(Int.self, forKey: .attempts) ?? 1
     }
 }

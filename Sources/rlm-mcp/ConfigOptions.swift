@@ -43,18 +43,20 @@ struct ConfigOptions: ParsableArguments {
     /// Loads and validates the configuration; on an invalid value prints what to fix and exits with status 2.
     func resolve(extraFlags: [String: String]? = nil) throws -> RLMConfig {
         warnAboutIgnoredFiles()
-        do {
-            return try RLMConfig.load(flags: extraFlags ?? flagVariables, envFiles: absoluteEnvFiles)
-        } catch {
-            FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        return try exitingOnProblem { try RLMConfig.load(flags: extraFlags ?? flagVariables, envFiles: absoluteEnvFiles) }
     }
 
     /// The layers `resolve` reads, for commands that need the raw values (e.g. to forward them).
     func variables() throws -> LayeredVariables {
+        try exitingOnProblem {
+            try LayeredVariables.standard(flags: flagVariables, environment: ProcessInfo.processInfo.environment, envFiles: absoluteEnvFiles)
+        }
+    }
+
+    /// Runs `load`; a problem with the configuration is printed (it says what to fix) and ends the command with status 2.
+    private func exitingOnProblem<Value>(_ load: () throws -> Value) throws -> Value {
         do {
-            return try LayeredVariables.standard(flags: flagVariables, environment: ProcessInfo.processInfo.environment, envFiles: absoluteEnvFiles)
+            return try load()
         } catch {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)

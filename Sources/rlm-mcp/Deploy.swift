@@ -142,10 +142,7 @@ struct DeployStop: AsyncParsableCommand {
     @OptionGroup var options: DeployOptions
 
     func run() async throws {
-        let deployment = try Deployment(options: options)
-        let info = try await deployment.require()
-        try await deployment.client.stopSandbox(info.id)
-        print("stopped sandbox \(info.id) (deployment \"\(options.name)\")")
+        try await changeSandbox(options, done: "stopped") { client, id in try await client.stopSandbox(id) }
     }
 }
 
@@ -155,9 +152,14 @@ struct DeployDelete: AsyncParsableCommand {
     @OptionGroup var options: DeployOptions
 
     func run() async throws {
-        let deployment = try Deployment(options: options)
-        let info = try await deployment.require()
-        try await deployment.client.deleteSandbox(info.id)
-        print("deleted sandbox \(info.id) (deployment \"\(options.name)\")")
+        try await changeSandbox(options, done: "deleted") { client, id in try await client.deleteSandbox(id) }
     }
+}
+
+/// `stop` and `delete`: one change to the deployment's sandbox, then a line saying what was done to which sandbox.
+private func changeSandbox(_ options: DeployOptions, done: String, _ change: (DaytonaClient, String) async throws -> Void) async throws {
+    let deployment = try Deployment(options: options)
+    let info = try await deployment.require()
+    try await change(deployment.client, info.id)
+    print("\(done) sandbox \(info.id) (deployment \"\(options.name)\")")
 }

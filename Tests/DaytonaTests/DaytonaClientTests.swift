@@ -121,9 +121,9 @@ import Testing
         var out: [UInt8] = []
         var err: [UInt8] = []
         for piece in [[1, 1], [1, 65, 66, 2], [2, 2, 67], [1, 1, 1, 68]] as [[UInt8]] {
-            let (o, e) = demuxer.append(piece)
-            out += o
-            err += e
+            let split = demuxer.append(piece)
+            out += split.stdout
+            err += split.stderr
         }
         #expect(out == [65, 66, 68])
         #expect(err == [67])

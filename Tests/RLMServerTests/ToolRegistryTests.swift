@@ -83,6 +83,21 @@ import Testing
         #expect(counts.calls_cancelled == 1 && counts.calls_in_flight == 0)
     }
 
+    @Test func aToolThatThrowsHasReleasedItsWorkspaceLeaseWhenTheCallEnds() async throws {
+        let provider = SandboxProvider(config: try RLMConfig(variables: LayeredVariables(layers: [])))
+        // With no idle allowance a workspace expires as soon as nothing holds a lease on it.
+        let store = WorkspaceStore(handles: WorkspaceHandles(secret: nil), provider: provider, idleLimit: .zero)
+        let failing = ToolDefinition(name: "fails", title: "Fails", description: "Throws.", input: .object(properties: []),
+                                     output: .object(properties: []), usesWorkspace: true) { _, _ in throw CancellationError() }
+        let tools = ToolRegistry(tools: [failing], activity: activity, logger: Logger(label: "test"), workspaces: store)
+        let caller = ToolCaller(sessionID: "test", owner: "", defaultWorkspace: nil, detachedWorkspace: Workspace(provider: provider), progress: .none)
+        // No workspace named: the registry creates one and leases it for the call.
+        await #expect(throws: CancellationError.self) { try await tools.call(name: "fails", arguments: [:], caller: caller) }
+        #expect(await store.count == 1)
+        await store.expireIdle()
+        #expect(await store.count == 0)
+    }
+
     @Test func everyRegisteredToolDeclaresSchemasAndItsStatusOutputValidates() async throws {
         let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: ["RLM_DIAGNOSTIC_TOOLS": "1"])]))
         let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))

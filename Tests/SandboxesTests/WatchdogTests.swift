@@ -49,6 +49,15 @@ private final class Sentinel: Sendable {
         await channel.terminate()
     }
 
+    @Test func finishedShellCommandsLeaveNoTimerBehind() async throws {
+        let cwd = FileManager.default.temporaryDirectory.path
+        for _ in 0..<200 {
+            let result = try await ShellRunner.run(["/bin/sh", "-c", "true"], environment: [:], cwd: cwd, timeout: .seconds(3600))
+            #expect(result.exitCode == 0 && !result.timedOut)
+        }
+        #expect(try await heldSettles(below: 20) < 20)
+    }
+
     @Test(.timeLimit(.minutes(1))) func aCancelledWatchdogFreesWhatItCapturedBeforeItsDeadline() async {
         await withCheckedContinuation { (freed: CheckedContinuation<Void, Never>) in
             let sentinel = Sentinel { freed.resume() }

@@ -1,6 +1,6 @@
 /// One compaction of the root conversation, as the trajectory records it.
-public struct Compaction: Sendable, Encodable, Equatable {
-    public enum Method: String, Sendable, Encodable {
+public struct Compaction: Sendable, Codable, Equatable {
+    public enum Method: String, Sendable, Codable {
         /// The sub model wrote the summary (one call, counted against the run's budgets).
         case subModel = "sub_model"
         /// Built from the steps without a model call: the budget forbade one, or the call failed (`note` says which).

@@ -8,6 +8,12 @@ struct HistoryCompactor: Sendable {
     let threshold: Double
     let summarizer: HistorySummarizer
 
+    /// A compaction carried out: the history to send from now on, and the record the step reports.
+    struct Compacted: Sendable {
+        let history: RootHistory
+        let record: Compaction
+    }
+
     /// Tokens a request may take before it is compacted.
     var limit: Int { Int(Double(windowTokens) * threshold) }
 
@@ -23,7 +29,7 @@ struct HistoryCompactor: Sendable {
 
     /// Carries out a `.compact` decision; `inventory` reads the REPL's variables when iterations are folded.
     func compact(_ history: RootHistory, fold: Int, cutLatestTo: Int?, iteration: Int, extra: String?, estimator: TokenEstimator,
-                 inventory: @Sendable () async -> ReplInventory) async -> (RootHistory, Compaction) {
+                 inventory: @Sendable () async -> ReplInventory) async -> Compacted {
         var compacted = history
         var method = Compaction.Method.cutOnly
         var note: String?
@@ -64,7 +70,7 @@ struct HistoryCompactor: Sendable {
             method: method, summarizedIterations: compacted.summary.map { Array($0.firstIteration...$0.lastIteration) } ?? [],
             cutCharacters: cutCharacters, note: note
         )
-        return (compacted, record)
+        return Compacted(history: compacted, record: record)
     }
 
     private func exchangeTokens(_ exchange: RootHistory.Exchange, _ estimator: TokenEstimator) -> Int {

@@ -66,19 +66,8 @@ final class StdioWriter: Sendable {
         var framed = data
         framed.append(UInt8(ascii: "\n"))
         lock.withLock { _ in
-            framed.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        // The client closed stdout: nothing more can reach it.
-                        logger.debug("stdout write failed", metadata: ["errno": "\(errno)"])
-                        return
-                    }
-                    offset += written
-                }
-            }
+            // A failed write means the client closed stdout: nothing more can reach it.
+            if !writeAll(fd, framed) { logger.debug("stdout write failed", metadata: ["errno": "\(errno)"]) }
         }
     }
 }

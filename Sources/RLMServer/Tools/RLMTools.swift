@@ -77,11 +77,9 @@ struct RLMTools: ToolGroup {
             usesWorkspace: true,
             longRunning: true
         ) { arguments, context in
-            var request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
+            let request = try runRequest(task: arguments.string("task")!, context: try runContext(arguments, value: "context", path: "context_path"),
                                          arguments: arguments)
-            request.origin = Self.origin("rlm_execute", context)
-            let result = try await trackedRun("rlm_execute") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
-            return try output(result, arguments: arguments, links: runLinks(result.runID, tool: "rlm_execute", task: request.task))
+            return try await run(request, as: "rlm_execute", arguments: arguments, context: context)
         }
     }
 
@@ -112,9 +110,7 @@ struct RLMTools: ToolGroup {
             }
             var request = try runRequest(task: arguments.string("question")!, context: runContext, arguments: arguments)
             request.instructions = engine.prompts.analysisInstructions(format: format)
-            request.origin = Self.origin("rlm_analyze", context)
-            let result = try await trackedRun("rlm_analyze") { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
-            return try output(result, arguments: arguments, links: runLinks(result.runID, tool: "rlm_analyze", task: request.task))
+            return try await run(request, as: "rlm_analyze", arguments: arguments, context: context)
         }
     }
 
@@ -295,6 +291,14 @@ struct RLMTools: ToolGroup {
     private static func origin(_ tool: String, _ context: ToolContext) -> RunOrigin {
         RunOrigin(tool: tool, workspace: RunResources.fingerprint(workspace: context.workspace.handle),
                   owner: context.owner.isEmpty ? nil : context.owner)
+    }
+
+    /// One engine run for `tool` (rlm_execute, rlm_analyze) in the caller's workspace, reported as the tool's output.
+    private func run(_ request: RunRequest, as tool: String, arguments: ToolArguments, context: ToolContext) async throws -> ToolOutput {
+        var request = request
+        request.origin = Self.origin(tool, context)
+        let result = try await trackedRun(tool) { try await engine.run(request, sandbox: sandboxSource(context), progress: progressSink(context)) }
+        return try output(result, arguments: arguments, links: runLinks(result.runID, tool: tool, task: request.task))
     }
 
     private func runLinks(_ runID: String, tool: String, task: String) -> [ResourceLink] {

@@ -197,8 +197,7 @@ struct SandboxTools: ToolGroup {
         let result = try await sandboxCall {
             try await context.workspace.sandbox().shell(command: arguments.string("command")!, cwd: arguments.string("cwd"), timeout: timeout)
         }
-        var text = result.stdout
-        if !result.stderr.isEmpty { text.appendSection("stderr:\n" + result.stderr) }
+        var text = readable(stdout: result.stdout, stderr: result.stderr)
         text.appendSection("exit code \(result.exitCode)")
         return ToolOutput(text: text, structured: [
             "stdout": .string(result.stdout), "stderr": .string(result.stderr), "exit_code": .int(Int(result.exitCode)),
@@ -228,6 +227,13 @@ struct SandboxTools: ToolGroup {
         }
     }
 
+    /// What a person reads of a run's output: stdout, then stderr under a heading when there is any.
+    private static func readable(stdout: String, stderr: String) -> String {
+        var text = stdout
+        if !stderr.isEmpty { text.appendSection("stderr:\n" + stderr) }
+        return text
+    }
+
     private static func output(_ result: ExecResult) -> ToolOutput {
         var structured: [String: JSONValue] = [
             "stdout": .string(result.stdout),
@@ -237,8 +243,7 @@ struct SandboxTools: ToolGroup {
             "error": .null,
             "submitted": .null,
         ]
-        var text = result.stdout
-        if !result.stderr.isEmpty { text.appendSection("stderr:\n" + result.stderr) }
+        var text = readable(stdout: result.stdout, stderr: result.stderr)
         if let error = result.error {
             structured["error"] = ["type": .string(error.type), "message": .string(error.message), "traceback": .string(error.traceback)]
             text.appendSection(error.traceback.isEmpty ? "\(error.type): \(error.message)" : error.traceback)

@@ -60,8 +60,15 @@ public struct ToolRegistry: Sendable {
             case (nil, _): workspace = caller.detachedWorkspace
             }
         }
-        defer { if leased { Task { await workspaces.release(workspace) } } }
-        let result = try await call(name: name, arguments: arguments, context: caller.context(workspace: workspace))
+        let result: ToolResult
+        do {
+            result = try await call(name: name, arguments: arguments, context: caller.context(workspace: workspace))
+        } catch {
+            // Released before the error (a cancellation too) leaves, so the next call finds the lease count right.
+            if leased { await workspaces.release(workspace) }
+            throw error
+        }
+        if leased { await workspaces.release(workspace) }
         // Tools report the workspace they ran in; an inspecting tool with none named reports null.
         let reported: JSONValue = workspace.handle.isEmpty ? .null : .string(workspace.handle)
         // The structured `workspace` field was added (and validated) with the output; a text block of its own says it

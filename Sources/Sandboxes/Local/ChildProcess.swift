@@ -108,17 +108,25 @@ struct ChildProcess: Sendable {
         kill(pid, SIGKILL)
     }
 
-    /// Blocks until the process exits; returns a description such as "exit code 1" or "signal 9 (SIGKILL)".
-    func waitForExit() -> (code: Int32, description: String) {
+    /// Blocks until the process exits.
+    func waitForExit() -> ProcessExit {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return (-1, "unknown exit (\(String(cString: strerror(errno))))") }
+            if errno != EINTR { return ProcessExit(code: -1, description: "unknown exit (\(String(cString: strerror(errno))))") }
         }
         // WIFEXITED / WTERMSIG are macros that Swift does not import.
         let signal = status & 0x7f
-        if signal == 0 { return ((status >> 8) & 0xff, "exit code \((status >> 8) & 0xff)") }
-        return (128 + signal, "signal \(signal)\(signal == SIGKILL ? " (SIGKILL)" : signal == SIGXCPU ? " (SIGXCPU: CPU time limit)" : "")")
+        if signal == 0 { return ProcessExit(code: (status >> 8) & 0xff, description: "exit code \((status >> 8) & 0xff)") }
+        let name = signal == SIGKILL ? " (SIGKILL)" : signal == SIGXCPU ? " (SIGXCPU: CPU time limit)" : ""
+        return ProcessExit(code: 128 + signal, description: "signal \(signal)\(name)")
     }
+}
+
+/// How a child process ended: its status as a shell reports it (128 + the signal when one killed it) and a description
+/// such as "exit code 1" or "signal 9 (SIGKILL)".
+struct ProcessExit: Sendable, Equatable {
+    let code: Int32
+    let description: String
 }
 
 /// A pipe whose two ends are close-on-exec in this process.
@@ -134,8 +142,8 @@ struct Pipe: Sendable {
     }
 }
 
-/// Writes all of `data` to `fd`, retrying on EINTR and short writes.
-func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+/// Writes all of `data` to `fd`, retrying on EINTR and short writes; false when a write fails (`errno` says why).
+package func writeAll(_ fd: Int32, _ data: Data) -> Bool {
     data.withUnsafeBytes { bytes in
         var offset = 0
         while offset < bytes.count {

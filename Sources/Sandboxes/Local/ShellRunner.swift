@@ -42,8 +42,7 @@ enum ShellRunner {
             throw error
         }
         let timedOut = Flag()
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
+        let watchdog = Watchdog(after: timeout) {
             timedOut.set()
             process.killGroup()
         }

@@ -21,7 +21,7 @@ struct LocalWorkerTransport: WorkerTransport {
     /// Starts `argv` with the protocol pipes as fds 3 (frames in) and 4 (frames out).
     /// `cgroup`: the sandbox's control group, joined before the interpreter runs a line.
     static func spawn(argv: [String], environment: [String: String], cwd: String,
-                      cgroup: SandboxCgroup? = nil) throws(SandboxError) -> (LocalWorkerTransport, AsyncStream<WorkerFrame>) {
+                      cgroup: SandboxCgroup? = nil) throws(SandboxError) -> StartedWorker<LocalWorkerTransport> {
         let input = try Pipe()
         let output = try Pipe()
         let stopReason = StopReason()
@@ -64,7 +64,7 @@ struct LocalWorkerTransport: WorkerTransport {
             process.killGroup()
         }
         outboxReady.set(outbox)
-        return (LocalWorkerTransport(process: process, outbox: outbox, stopReason: stopReason), stream)
+        return StartedWorker(transport: LocalWorkerTransport(process: process, outbox: outbox, stopReason: stopReason), frames: stream)
     }
 
     func send(_ line: Data) {
@@ -172,7 +172,7 @@ private final class OutboxSlot: @unchecked Sendable {
 
 extension WorkerExit {
     /// An exit the host did not cause, from `waitForExit`: 128 + SIGKILL means a kill the host did not send.
-    init(exitStatus: (code: Int32, description: String)) {
+    init(exitStatus: ProcessExit) {
         self.init(exitStatus.code == 128 + SIGKILL ? .killedBySignal : .exited, exitStatus.description)
     }
 }

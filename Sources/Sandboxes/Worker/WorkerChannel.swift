@@ -28,8 +28,8 @@ package actor WorkerChannel {
     /// Starts the worker described by `argv` (the isolation wrapper included) and waits for its ready frame.
     static func start(argv: [String], environment: [String: String], cwd: String, cgroup: SandboxCgroup? = nil,
                       readyTimeout: Duration) async throws(SandboxError) -> WorkerChannel {
-        let (transport, frames) = try LocalWorkerTransport.spawn(argv: argv, environment: environment, cwd: cwd, cgroup: cgroup)
-        return try await start(transport: transport, frames: frames, readyTimeout: readyTimeout,
+        let worker = try LocalWorkerTransport.spawn(argv: argv, environment: environment, cwd: cwd, cgroup: cgroup)
+        return try await start(transport: worker.transport, frames: worker.frames, readyTimeout: readyTimeout,
                                hint: "check RLM_PYTHON and `rlm-mcp status`")
     }
 

@@ -10,6 +10,18 @@ package protocol WorkerTransport: Sendable {
     func kill()
 }
 
+/// A worker just started by a transport: the transport that talks to it and the frames it sends, ending with an
+/// `exited` frame (what `WorkerChannel.start` takes).
+package struct StartedWorker<Transport: WorkerTransport>: Sendable {
+    package let transport: Transport
+    package let frames: AsyncStream<WorkerFrame>
+
+    package init(transport: Transport, frames: AsyncStream<WorkerFrame>) {
+        self.transport = transport
+        self.frames = frames
+    }
+}
+
 /// Turns a byte stream into worker frames (lines of JSON with an `ev` member); anything else is ignored, so stray
 /// lines (an echoed input, a shell banner) cannot confuse the protocol. A frame longer than the cap ends the stream
 /// with `FrameTooLarge`: the worker is untrusted, and an unbounded line would let it grow the server without limit.
