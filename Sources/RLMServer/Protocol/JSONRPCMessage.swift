@@ -7,6 +7,11 @@ struct JSONRPCRequest: Sendable {
     let id: RequestID
     let method: String
     let params: [String: JSONValue]
+
+    /// `params._meta.progressToken`, when the client asked for progress.
+    var progressToken: RequestID? {
+        params["_meta"]?["progressToken"].flatMap(RequestID.init(json:))
+    }
 }
 
 /// A notification from the client (no id, never answered).
