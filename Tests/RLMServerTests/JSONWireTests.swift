@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPCWire
 import RLMCommon
 import Testing
 @testable import RLMServer

@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPCWire
 import Logging
 import RLMCommon
 import RLMConfig
