@@ -67,32 +67,32 @@ struct ModernHTTPEndpoint: Sendable {
     }
 
     /// Answers a tool call with an SSE stream: its notifications, then its response; the stream ending early cancels it.
-    /// The call starts on the handler's thread (`Task.immediate`): a quick one has put its response in the stream before
-    /// the response head goes out, with no hand-off to another thread and back.
+    /// The call starts on the handler's thread (`Task.immediate`): a quick one is over before the handler returns, and its
+    /// events go out as one complete body, with no hand-off to another thread and back.
     private func stream(_ call: (@escaping @Sendable (OutgoingMessage) async -> Void) -> MethodCall) -> Response {
-        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let gate = NotificationGate { message in continuation.yield(ByteBuffer(bytes: SSE.event(message.data))) }
+        let events = CallEvents()
+        let gate = NotificationGate { message in events.emit(ByteBuffer(bytes: SSE.event(message.data))) }
         let dispatcher = dispatcher
         let request = call { await gate.send($0) }
-        let keepAlive = keepAlive
-        let ticket = keepAlive.register(continuation)
         let work = Task.immediate {
             let response = await dispatcher.respond(request)
             await gate.close(final: response?.message)
-            continuation.finish()
-            // Also here: a call answered before `onTermination` below is set never triggers it.
-            keepAlive.unregister(ticket)
+            events.finish()
         }
-        continuation.onTermination = { reason in
-            keepAlive.unregister(ticket)
-            // The client closed the stream before the response: that is how 2026-07-28 HTTP clients cancel.
-            if case .cancelled = reason { work.cancel() }
+        let keepAlive = keepAlive
+        let body = events.body { continuation in
+            let ticket = keepAlive.register(continuation)
+            continuation.onTermination = { reason in
+                keepAlive.unregister(ticket)
+                // The client closed the stream before the response: that is how 2026-07-28 HTTP clients cancel.
+                if case .cancelled = reason { work.cancel() }
+            }
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform", HTTPField.Name("X-Accel-Buffering")!: "no"],
-            body: ResponseBody(asyncSequence: events)
-        )
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform", HTTPField.Name("X-Accel-Buffering")!: "no"]
+        switch body {
+        case .complete(let buffer): return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        case .stream(let stream): return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
+        }
     }
 
     /// The streamable-HTTP binding mirrors body fields into headers; a mismatch (or a missing header) is -32020, so that
