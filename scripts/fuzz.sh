@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON-RPC envelope check (Sources/JSONRPCWire) with libFuzzer for a bounded time (default 60 s):
 #   scripts/fuzz.sh [seconds]
-# Built with swiftc directly (one module: the check's sources with JSONValue, the property, libFuzzer's entry point), because SwiftPM
-# renames an executable's entry point in a way libFuzzer's own main cannot link with. New inputs go to a scratch copy of
+# Built with swiftc directly (one module: the check's sources, RLMCommon's JSONValue, the property, libFuzzer's entry
+# point), because SwiftPM renames an executable's entry point in a way libFuzzer's own main cannot link with. New inputs go to a scratch copy of
 # the committed seed corpus (Fuzz/corpus), so the repository is not written to; a crash leaves its reproducer there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
