@@ -83,8 +83,8 @@ let package = Package(
         .target(name: "RLMConfig", dependencies: ["RLMCommon"]),
         .target(name: "RLMCommon"),
         .target(name: "SandboxBackends", dependencies: ["RLMConfig", "Sandboxes", "Daytona"]),
-        // The JSON-RPC envelope check every transport runs first; dependency-free so its fuzz target builds alone.
-        .target(name: "JSONRPCWire"),
+        // The JSON-RPC envelope check every transport runs first; only RLMCommon's JSONValue, so its fuzz target builds alone.
+        .target(name: "JSONRPCWire", dependencies: ["RLMCommon"]),
         // Replays the fuzz seed corpus (Fuzz/corpus) through the check; scripts/fuzz.sh is the libFuzzer build.
         .executableTarget(name: "message-fuzz", dependencies: ["JSONRPCWire"], path: "Fuzz/message-fuzz"),
                 // Run history: the store the engine's RunRecorder writes to, and what `rlm-mcp runs` reads.

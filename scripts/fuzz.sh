@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON-RPC envelope check (Sources/JSONRPCWire) with libFuzzer for a bounded time (default 60 s):
 #   scripts/fuzz.sh [seconds]
-# Built with swiftc directly (one module: the check's sources, the property, libFuzzer's entry point), because SwiftPM
-# renames an executable's entry point in a way libFuzzer's own main cannot link with. New inputs go to a scratch copy of
+# Built with swiftc directly (one module: the check's sources, RLMCommon's JSONValue, the property, libFuzzer's entry
+# point), because SwiftPM renames an executable's entry point in a way libFuzzer's own main cannot link with. New inputs go to a scratch copy of
 # the committed seed corpus (Fuzz/corpus), so the repository is not written to; a crash leaves its reproducer there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ seconds="${1:-60}"
 mkdir -p .build/fuzz
 echo "==> building message-fuzz with -sanitize=fuzzer,address"
 swiftc -sanitize=fuzzer,address -parse-as-library -DFUZZING -g -Onone -module-name MessageFuzz \
-    Sources/JSONRPCWire/*.swift Fuzz/message-fuzz/Property.swift Fuzz/libfuzzer/Entry.swift -o .build/fuzz/message-fuzz
+    Sources/JSONRPCWire/*.swift Sources/RLMCommon/JSONValue.swift Fuzz/message-fuzz/Property.swift Fuzz/libfuzzer/Entry.swift -o .build/fuzz/message-fuzz
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

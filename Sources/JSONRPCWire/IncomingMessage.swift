@@ -1,4 +1,7 @@
 import Foundation
+#if !FUZZING
+import RLMCommon
+#endif
 
 /// What one well-formed JSON-RPC message from a client is, decided by a single shallow parse before any handler sees it.
 public enum IncomingMessage: Equatable, Sendable {
@@ -20,6 +23,12 @@ public enum IncomingMessage: Equatable, Sendable {
             }
         }
     }
+}
+
+/// A message `MessageCheck` accepted: what it is, and its `params` (empty when it has none), parsed once.
+public struct CheckedMessage: Sendable {
+    public let kind: IncomingMessage
+    public let params: [String: JSONValue]
 }
 
 /// Why a message was refused: the JSON-RPC error to answer with, or (for a malformed notification, which has no one to

@@ -1,4 +1,7 @@
 import Foundation
+#if !FUZZING
+import RLMCommon
+#endif
 
 /// Checks one raw JSON-RPC message before any transport or handler decodes it, so that every malformed message gets the
 /// error the JSON-RPC spec names (-32700 not JSON, -32600 not a valid request, -32602 bad params) instead of reaching a
@@ -8,7 +11,8 @@ public enum MessageCheck {
     /// must never see 100,000 levels.
     public static let maxDepth = 512
 
-    public static func check(_ data: Data) -> Result<IncomingMessage, MessageRejection> {
+    /// Checks one raw message and parses it once: its kind and its `params`, or the rejection to answer with.
+    public static func parse(_ data: Data) -> Result<CheckedMessage, MessageRejection> {
         guard String(validating: data, as: UTF8.self) != nil else {
             return .failure(reject(-32700, "Parse error: the message is not valid UTF-8; send JSON text encoded as UTF-8"))
         }
@@ -26,18 +30,17 @@ public enum MessageCheck {
         case .object:
             break
         }
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: data)
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                return .failure(reject(-32700, "Parse error: the message is not valid JSON (\(context.debugDescription))"))
-            }
-            return .failure(reject(-32600, "Invalid request: the message is not a JSON-RPC object"))
-        } catch {
-            return .failure(reject(-32700, "Parse error: the message is not valid JSON"))
+        // The one parse of the message: the envelope is read off it, and `params` handed on as parsed.
+        guard let root = JSONValueParser.parse(data), case .object(let members) = root else {
+            return .failure(reject(-32700, "Parse error: the message is not valid JSON; send one JSON-RPC object per message"))
         }
-        return envelope.classify()
+        let envelope = Envelope(members)
+        return envelope.classify().map { CheckedMessage(kind: $0, params: envelope.params) }
+    }
+
+    /// What the message is, as `parse` finds it; for tests and the fuzz target, which need no params.
+    public static func check(_ data: Data) -> Result<IncomingMessage, MessageRejection> {
+        parse(data).map(\.kind)
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {
@@ -107,35 +110,28 @@ public enum MessageCheck {
     }
 }
 
-/// The envelope fields of a JSON-RPC message, each kept as the JSON kind it was sent as (params and results are skipped,
-/// not materialized: a 20 MB argument is scanned once and not copied here).
-private struct Envelope: Decodable {
+/// The envelope fields of a JSON-RPC message, each reduced to the JSON kind it was sent as, and its `params` object.
+private struct Envelope {
     let jsonrpc: Field?
     let id: Field?
     let method: Field?
-    let params: Field?
+    let paramsKind: Field?
     let hasResult: Bool
     let hasError: Bool
     /// `params.requestId` of `notifications/cancelled`.
     let cancels: Field?
+    /// `params` when it is an object (the only kind `classify` accepts), else empty.
+    let params: [String: JSONValue]
 
-    private enum Keys: String, CodingKey { case jsonrpc, id, method, params, result, error }
-    private enum CancelKeys: String, CodingKey { case requestId }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: Keys.self)
-        jsonrpc = try container.decodeIfPresent(Field.self, forKey: .jsonrpc)
-        id = try container.decodeIfPresent(Field.self, forKey: .id)
-        method = try container.decodeIfPresent(Field.self, forKey: .method)
-        params = try container.decodeIfPresent(Field.self, forKey: .params)
-        hasResult = container.contains(.result)
-        hasError = container.contains(.error)
-        if case .string("notifications/cancelled")? = method, case .object? = params,
-           let cancel = try? container.nestedContainer(keyedBy: CancelKeys.self, forKey: .params) {
-            cancels = try cancel.decodeIfPresent(Field.self, forKey: .requestId)
-        } else {
-            cancels = nil
-        }
+    init(_ members: [String: JSONValue]) {
+        jsonrpc = members["jsonrpc"].map(Field.init)
+        id = members["id"].map(Field.init)
+        method = members["method"].map(Field.init)
+        paramsKind = members["params"].map(Field.init)
+        hasResult = members["result"] != nil
+        hasError = members["error"] != nil
+        if case .object(let fields)? = members["params"] { params = fields } else { params = [:] }
+        cancels = method == .string("notifications/cancelled") ? params["requestId"].map(Field.init) : nil
     }
 
     func classify() -> Result<IncomingMessage, MessageRejection> {
@@ -160,7 +156,7 @@ private struct Envelope: Decodable {
         if let id, id != .null, requestID == nil {
             return fail(-32600, "Invalid request: \"id\" must be a string or an integer")
         }
-        switch params {
+        switch paramsKind {
         case nil, .object?: break
         default: return fail(isNotification ? -32600 : -32602, "Invalid params: \"params\" of \(name) must be an object")
         }
@@ -170,29 +166,18 @@ private struct Envelope: Decodable {
 }
 
 /// One JSON value reduced to its kind (strings and integers kept, as ids and methods need them).
-private enum Field: Decodable, Equatable {
+private enum Field: Equatable {
     case null, bool, string(String), integer(Int64), number, object, array
 
-    init(from decoder: Decoder) throws {
-        // Most likely kind first (`jsonrpc`, `method`: strings; `id`: an integer; `params`: an object): every miss
-        // throws, and those throws were most of checking a message. The kinds exclude each other, so the order only
-        // matters between Int64 and Double.
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if (try? container.decode([String: Skipped].self)) != nil {
-            self = .object
-        } else if (try? container.decode(Double.self)) != nil {
-            self = .number
-        } else if (try? container.decode(Bool.self)) != nil {
-            self = .bool
-        } else {
-            _ = try container.decode([Skipped].self)
-            self = .array
+    init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool: self = .bool
+        case .string(let text): self = .string(text)
+        case .int(let number): self = Int64(exactly: number).map(Field.integer) ?? .number
+        case .double: self = .number
+        case .object: self = .object
+        case .array: self = .array
         }
     }
 
@@ -203,9 +188,4 @@ private enum Field: Decodable, Equatable {
         default: nil
         }
     }
-}
-
-/// Any JSON value, accepted without being kept.
-private struct Skipped: Decodable {
-    init(from decoder: Decoder) throws {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPCWire
 import RLMCommon
 import Testing
 @testable import RLMServer
@@ -24,6 +25,12 @@ import Testing
 
     @Test func theWriterLeavesSlashesAndNonASCIIAlone() {
         #expect(String(decoding: JSONValue.string("a/b é").wireData, as: UTF8.self) == #""a/b é""#)
+    }
+
+    @Test func theWriterEscapesWhatJSONRequiresBetweenPlainRuns() {
+        let text = "start \"q\" back\\slash\n\r\t\u{8}\u{C}\u{1}\u{1F} end"
+        #expect(String(decoding: JSONValue.string(text).wireData, as: UTF8.self)
+            == #""start \"q\" back\\slash\n\r\t\b\f\u0001\u001f end""#)
     }
 
     @Test func numbersJSONCannotHoldAreWrittenAsNull() {

@@ -1,4 +1,5 @@
 import Foundation
+import RLMCommon
 import Testing
 @testable import JSONRPCWire
 
@@ -17,7 +18,16 @@ import Testing
             == .notification(method: "notifications/cancelled", cancels: .string("a")))
     }
 
+    @Test func theOneParseHandsOnTheParams() throws {
+        let checked = try MessageCheck.parse(Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"n":[1,2.5,"s",null]}}}"#.utf8)).get()
+        #expect(checked.kind == .request(id: .integer(1), method: "tools/call"))
+        #expect(checked.params == ["name": "x", "arguments": ["n": [1, 2.5, "s", .null]]])
+        #expect(try MessageCheck.parse(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8)).get().params == [:])
+    }
+
     @Test func notJSONIsAParseError() {
+        #expect(code(#"{"jsonrpc":"2.0","id":+1,"method":"ping"}"#) == -32700)
+        #expect(code(#"{"jsonrpc":"2.0","id":1,"method":"ping"} {}"#) == -32700)
         #expect(code("hello") == -32700)
         #expect(code(#"{"jsonrpc":"2.0","id":1"#) == -32700)
         #expect(code("") == -32700)

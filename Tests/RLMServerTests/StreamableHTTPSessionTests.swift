@@ -1,6 +1,8 @@
 import Foundation
+import JSONRPCWire
 import Logging
 import RLMCommon
+import RLMConfig
 import Testing
 @testable import RLMServer
 
@@ -26,7 +28,7 @@ import Testing
         let session = StreamableHTTPSession(sessionID: "s", limits: Self.limits, logger: Logger(label: "test"))
         let output = String(repeating: "x", count: 2048)
         for id in 1...1000 {
-            let response = try await post(session, #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"t"}}"#)
+            let response = try await post(session, #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"t","_meta":{"progressToken":\#(id)}}}"#)
             await session.send(.response(id: .integer(Int64(id)), result: ["text": .string(output)]))
             let text = try await drain(response)
             #expect(text.contains(#""id":\#(id)"#) && text.contains("id: "))
@@ -34,6 +36,45 @@ import Testing
         #expect(await session.streamCount == 0)
         #expect(await session.bufferedBytes == 0)
         #expect(await session.openCalls == 0)
+    }
+
+    /// A session transport bound to a real connection, as `StreamableHTTPSessions` opens one.
+    private func connectedSession(_ values: [String: String] = [:]) async throws -> (StreamableHTTPSession, Connection) {
+        let config = try RLMConfig(variables: LayeredVariables(layers: [.init(name: "test", values: values)]))
+        let runtime = ServerRuntime(config: config, logger: Logger(label: "test"))
+        let session = StreamableHTTPSession(sessionID: "s", limits: Self.limits, logger: Logger(label: "test"))
+        let connection = await Connection.open(runtime: runtime, id: "s") { await session.send($0) }
+        await session.bind(connection)
+        return (session, connection)
+    }
+
+    @Test func aRequestThatAsksForNoProgressIsAnsweredAsJSON() async throws {
+        let (session, connection) = try await connectedSession()
+        let response = try await post(session, #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"rlm_status","arguments":{}}}"#)
+        guard case .complete(200, let headers, let body?) = response else { Issue.record("expected a JSON body, got \(response)"); return }
+        #expect(headers["Content-Type"] == "application/json" && headers["Mcp-Session-Id"] == "s")
+        let reply = try #require(JSONValueParser.parse(body))
+        #expect(reply["id"] == 7 && reply["result"]?["isError"] == false)
+        #expect(await session.streamCount == 0)
+        #expect(await session.openCalls == 0)
+        #expect(await connection.requestsInFlight == 0)
+        await connection.close()
+    }
+
+    @Test func aJSONAnsweredCallIsStoppedByNotificationsCancelled() async throws {
+        let (session, connection) = try await connectedSession(["RLM_DIAGNOSTIC_TOOLS": "1"])
+        // 1,000 steps of 50 ms: only the cancellation ends this call within the test's lifetime.
+        let call = Task {
+            try await post(session, #"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"diagnostic_progress","arguments":{"steps":1000,"interval_ms":50}}}"#)
+        }
+        while await connection.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let cancelled = try await post(session, #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8}}"#)
+        #expect(cancelled.statusCode == 202)
+        let response = try await call.value
+        // A cancelled request gets no response: the POST ends with 202 and no body.
+        guard case .complete(202, _, nil) = response else { Issue.record("expected 202 without a body, got \(response)"); return }
+        #expect(await connection.requestsInFlight == 0)
+        await connection.close()
     }
 
     @Test func messagesForAnUnopenedGETStreamAreCapped() async throws {

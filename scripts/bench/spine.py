@@ -280,17 +280,21 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--session-calls", type=int, default=10_000, help="calls in the session-memory run")
     parser.add_argument("--only-session-memory", action="store_true")
+    parser.add_argument("--only-calls", choices=["stdio", "http", "both"],
+                        help="only the per-request server times, over this transport (no memory or start-up runs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cwd:  # no .env files from the checkout
-        before, after, size = bench_session_memory(args.binary, cwd, args.session_calls)
-        print(f"{'one HTTP session: growth over calls':<58} RSS {after[0] - before[0]:+7.1f} MB   PSS {after[1] - before[1]:+7.1f} MB   "
-              f"(RSS {before[0]:.1f} -> {after[0]:.1f} MB, {args.session_calls} calls, answers of {size} bytes)")
-        if args.only_session_memory:
-            return
-        bench_startup(args.binary, cwd, 3)  # warm the page cache
-        print(summary("start -> initialize response (stdio)", bench_startup(args.binary, cwd, args.startups), "ms"))
-        print(summary("start -> server/discover response (stdio)", bench_startup(args.binary, cwd, args.startups, modern=True), "ms"))
-        for kind in ("stdio", "http"):
+        if not args.only_calls:
+            before, after, size = bench_session_memory(args.binary, cwd, args.session_calls)
+            print(f"{'one HTTP session: growth over calls':<58} RSS {after[0] - before[0]:+7.1f} MB   PSS {after[1] - before[1]:+7.1f} MB   "
+                  f"(RSS {before[0]:.1f} -> {after[0]:.1f} MB, {args.session_calls} calls, answers of {size} bytes)")
+            if args.only_session_memory:
+                return
+            bench_startup(args.binary, cwd, 3)  # warm the page cache
+            print(summary("start -> initialize response (stdio)", bench_startup(args.binary, cwd, args.startups), "ms"))
+            print(summary("start -> server/discover response (stdio)", bench_startup(args.binary, cwd, args.startups, modern=True), "ms"))
+        kinds = ("stdio", "http") if args.only_calls in (None, "both") else (args.only_calls,)
+        for kind in kinds:
             floor = statistics.median(baseline(kind, args.calls))
             print(f"{'trivial ' + kind + ' server round trip (subtracted below)':<58} median {floor:8.3f} ms")
             for modern in (False, True):

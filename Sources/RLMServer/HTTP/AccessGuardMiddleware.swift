@@ -26,8 +26,7 @@ struct AccessGuardMiddleware<Context: RequestContext>: RouterMiddleware {
 /// An HTTP error response whose body is a JSON-RPC error, the shape MCP clients know how to report.
 enum JSONRPCErrorResponse {
     static func make(status: HTTPResponse.Status, code: Int = -32600, message: String, extraHeaders: HTTPFields = [:]) -> Response {
-        let body: [String: Any] = ["jsonrpc": "2.0", "id": NSNull(), "error": ["code": code, "message": message]]
-        let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        let data = OutgoingMessage.response(id: nil, error: RPCError(code: code, message: message)).data
         var headers = extraHeaders
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -26,9 +26,8 @@ public struct HTTPApplication {
         let maxBody = config.maxRequestBodyMB * 1024 * 1024
 
         router.get("/health") { _, _ in
-            let body: [String: Any] = ["status": "ok", "version": RLMVersion.current, "uptime_s": (runtime.startedAt.secondsAgo * 1000).rounded() / 1000]
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))))
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: HealthReport(uptime: runtime.startedAt.secondsAgo).body.wireData)))
         }
 
         var streamable: StreamableHTTPSessions?

@@ -3,9 +3,10 @@ import JSONRPCWire
 import Logging
 import RLMCommon
 
-/// One handshake-era streamable-HTTP session: each POSTed request is answered on an SSE stream of its own (with the
-/// call's progress), other server messages go to the GET stream, DELETE ends the session, and a client that lost a
-/// stream gets what it missed with `Last-Event-ID` from a bounded per-stream buffer.
+/// One handshake-era streamable-HTTP session: a POSTed request that asks for progress is answered on an SSE stream of
+/// its own (with the call's progress), any other request as one JSON body straight from the POST's handler; other server
+/// messages go to the GET stream, DELETE ends the session, and a client that lost a stream gets what it missed with
+/// `Last-Event-ID` from a bounded per-stream buffer.
 ///
 /// Why not swift-sdk's `StatefulHTTPServerTransport`: it keeps every event of a session for replay and never drops one,
 /// so a session grew by ~5 MB per 1,000 calls; and it sent progress to the GET stream, which a client may never open.
@@ -15,9 +16,8 @@ actor StreamableHTTPSession {
     nonisolated let logger: Logger
     let sessionID: String
     private let limits: ReplayLimits
-    /// The messages the client POSTed, in order, for the session's `Connection`.
-    nonisolated let incoming: AsyncStream<JSONRPCMessage>
-    private let incomingContinuation: AsyncStream<JSONRPCMessage>.Continuation
+    /// Receives the messages the client POSTs, in order (bound once the connection is open; it sends through `send`).
+    private var connection: Connection?
     private var streams: [Int: EventStream] = [:]
     /// Request id key → its stream; progress token key → the stream of the call that carries it.
     private var requestStreams: [RequestID: Int] = [:]
@@ -35,8 +35,9 @@ actor StreamableHTTPSession {
         self.sessionID = sessionID
         self.limits = limits
         self.logger = logger
-        (incoming, incomingContinuation) = AsyncStream.makeStream()
     }
+
+    func bind(_ connection: Connection) { self.connection = connection }
 
     /// Bytes held for replay across the session's streams (for tests and the memory benchmark).
     var bufferedBytes: Int { streams.values.reduce(0) { $0 + $1.buffer.byteCount } }
@@ -94,12 +95,12 @@ actor StreamableHTTPSession {
     // MARK: - Client → server
 
     /// Handles one HTTP request for this session (the session map has matched its `Mcp-Session-Id`).
-    func handle(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
+    func handle(_ request: SessionHTTPRequest) async -> SessionHTTPResponse {
         guard !terminated else {
             return .error(statusCode: 404, .invalidRequest("Not Found: the MCP session has ended; start a new one with initialize"))
         }
         switch request.method {
-        case "POST": return post(request)
+        case "POST": return await post(request)
         case "GET": return get(request)
         case "DELETE":
             terminate()
@@ -110,7 +111,7 @@ actor StreamableHTTPSession {
         }
     }
 
-    private func post(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
+    private func post(_ request: SessionHTTPRequest) async -> SessionHTTPResponse {
         guard let accept = request.header("Accept"), accept.contains("application/json"), accept.contains("text/event-stream") else {
             return refuse(406, "Not Acceptable: a POST must accept both application/json and text/event-stream")
         }
@@ -125,17 +126,32 @@ actor StreamableHTTPSession {
             return refuse(400, "Bad Request: unsupported MCP-Protocol-Version \(version); this session speaks \(HandshakeSession.versions.joined(separator: ", "))")
         }
         guard case .request(let call) = message else {
-            incomingContinuation.yield(message)
+            await connection?.receive(message)
             return .accepted(headers: sessionHeaders)
         }
+        guard let token = call.progressToken else { return await answer(call) }
         let index = openStream(kind: .request)
         requestStreams[call.id] = index
-        if let token = call.params["_meta"]?["progressToken"].flatMap(RequestID.init(json:)) { progressStreams[token] = index }
+        progressStreams[token] = index
         openCalls += 1
         // The stream must exist before the connection sees the request: its handler may report progress at once.
         let response = attach(to: index, after: 0, priming: Self.primes(request, initialize: call))
-        incomingContinuation.yield(message)
+        await connection?.receive(message)
         return response
+    }
+
+    /// A request that asked for no progress has nothing to send before its response (its log lines go to the GET
+    /// stream): the spec lets the server answer it as one JSON body, which spares an SSE stream, its priming event and
+    /// the hand-offs between the call's task and the HTTP response. A cancelled request gets no response: 202, no body.
+    private func answer(_ call: JSONRPCRequest) async -> SessionHTTPResponse {
+        guard let connection else { return refuse(503, "Service Unavailable: the session is still opening; retry the request") }
+        openCalls += 1
+        let reply = await connection.answer(call)
+        if !terminated { openCalls -= 1 }
+        guard let reply else { return .accepted(headers: sessionHeaders) }
+        var headers = sessionHeaders
+        headers["Content-Type"] = "application/json"
+        return .complete(status: 200, headers: headers, body: reply.data)
     }
 
     private func get(_ request: SessionHTTPRequest) -> SessionHTTPResponse {
@@ -216,7 +232,7 @@ actor StreamableHTTPSession {
         progressStreams.removeAll()
         resumable.removeAll()
         openCalls = 0
-        incomingContinuation.finish()
+        connection = nil
     }
 
     private var sessionHeaders: [String: String] { ["Mcp-Session-Id": sessionID] }

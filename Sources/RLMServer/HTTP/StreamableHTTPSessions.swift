@@ -6,7 +6,6 @@ actor StreamableHTTPSessions {
     private struct Entry {
         let connection: Connection
         let transport: StreamableHTTPSession
-        let reader: Task<Void, Never>
         var lastUsed: ContinuousClock.Instant
     }
 
@@ -50,10 +49,8 @@ actor StreamableHTTPSessions {
         let transport = StreamableHTTPSession(sessionID: id, limits: limits, logger: runtime.logger)
         let owner = runtime.workspaceOwner(authorization: request.header("Authorization"))
         let connection = await Connection.open(runtime: runtime, id: id, owner: owner) { message in await transport.send(message) }
-        let reader = Task {
-            for await message in transport.incoming { await connection.receive(message) }
-        }
-        entries[id] = Entry(connection: connection, transport: transport, reader: reader, lastUsed: .now)
+        await transport.bind(connection)
+        entries[id] = Entry(connection: connection, transport: transport, lastUsed: .now)
         let response = await transport.handle(request)
         if response.statusCode >= 400 { await close(id: id) }
         runtime.logger.debug("MCP session opened", metadata: ["session": "\(id)"])
@@ -63,7 +60,6 @@ actor StreamableHTTPSessions {
     func close(id: String) async {
         guard let entry = entries.removeValue(forKey: id) else { return }
         await entry.transport.terminateSession()
-        entry.reader.cancel()
         await entry.connection.close()
         runtime.logger.debug("MCP session closed", metadata: ["session": "\(id)"])
     }

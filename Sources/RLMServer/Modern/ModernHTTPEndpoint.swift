@@ -15,6 +15,9 @@ struct ModernHTTPEndpoint: Sendable {
     /// How often an idle `tools/call` stream gets an SSE comment, so that a client that went away is noticed (and its
     /// call cancelled) even when the tool reports no progress.
     static let keepAliveInterval = Duration.milliseconds(250)
+    let keepAlive = KeepAliveTicker(interval: Self.keepAliveInterval)
+
+    init(dispatcher: ProtocolDispatcher) { self.dispatcher = dispatcher }
 
     func respond(to request: Request, message: JSONRPCMessage?) async -> Response? {
         let sessionID = request.headers[HTTPField.Name("Mcp-Session-Id")!]
@@ -64,32 +67,32 @@ struct ModernHTTPEndpoint: Sendable {
     }
 
     /// Answers a tool call with an SSE stream: its notifications, then its response; the stream ending early cancels it.
+    /// The call starts on the handler's thread (`Task.immediate`): a quick one is over before the handler returns, and its
+    /// events go out as one complete body, with no hand-off to another thread and back.
     private func stream(_ call: (@escaping @Sendable (OutgoingMessage) async -> Void) -> MethodCall) -> Response {
-        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let gate = NotificationGate { message in continuation.yield(ByteBuffer(bytes: SSE.event(message.data))) }
+        let events = CallEvents()
+        let gate = NotificationGate { message in events.emit(ByteBuffer(bytes: SSE.event(message.data))) }
         let dispatcher = dispatcher
         let request = call { await gate.send($0) }
-        let work = Task {
+        let work = Task.immediate {
             let response = await dispatcher.respond(request)
             await gate.close(final: response?.message)
-            continuation.finish()
+            events.finish()
         }
-        let keepAlive = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.keepAliveInterval)
-                continuation.yield(ByteBuffer(string: ":\n\n"))
+        let keepAlive = keepAlive
+        let body = events.body { continuation in
+            let ticket = keepAlive.register(continuation)
+            continuation.onTermination = { reason in
+                keepAlive.unregister(ticket)
+                // The client closed the stream before the response: that is how 2026-07-28 HTTP clients cancel.
+                if case .cancelled = reason { work.cancel() }
             }
         }
-        continuation.onTermination = { reason in
-            keepAlive.cancel()
-            // The client closed the stream before the response: that is how 2026-07-28 HTTP clients cancel.
-            if case .cancelled = reason { work.cancel() }
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform", HTTPField.Name("X-Accel-Buffering")!: "no"]
+        switch body {
+        case .complete(let buffer): return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        case .stream(let stream): return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform", HTTPField.Name("X-Accel-Buffering")!: "no"],
-            body: ResponseBody(asyncSequence: events)
-        )
     }
 
     /// The streamable-HTTP binding mirrors body fields into headers; a mismatch (or a missing header) is -32020, so that

@@ -11,7 +11,8 @@ actor Connection {
     private let runtime: ServerRuntime
     private let dispatcher: ProtocolDispatcher
     private let deliver: @Sendable (OutgoingMessage) async -> Void
-    private var inFlight: [RequestID: (work: Task<Void, Never>, gate: NotificationGate, serial: Int)] = [:]
+    /// `stop` cancels the request's task (its own, or the HTTP handler's that answers it in place).
+    private var inFlight: [RequestID: (stop: @Sendable () -> Void, gate: NotificationGate, serial: Int)] = [:]
     /// Tells apart two requests that reused an id (allowed once the first was answered; a client may race its bookkeeping).
     private var nextSerial = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -83,14 +84,45 @@ actor Connection {
         let work = Task { [weak self] in
             let reply = await dispatcher.respond(call)
             await gate.close(final: reply?.message)
-            await self?.finished(request.id, serial: serial)
+            _ = await self?.finished(request.id, serial: serial)
         }
-        inFlight[request.id] = (work, gate, serial)
+        inFlight[request.id] = ({ work.cancel() }, gate, serial)
+    }
+
+    /// Answers `request` in the same exchange (a streamable-HTTP POST answered as JSON) and returns its response, or nil
+    /// when it was cancelled. The call starts on the caller's thread (`Task.immediate`): a quick method is answered with no
+    /// hand-off to another thread and back. It is tracked like any request, so `notifications/cancelled` and `close()`
+    /// stop it; its notifications go out through the connection until it is answered.
+    nonisolated func answer(_ request: JSONRPCRequest) async -> OutgoingMessage? {
+        let gate = NotificationGate(send: deliver)
+        let call: MethodCall
+        do {
+            call = try makeCall(request, gate: gate)
+        } catch {
+            return .response(id: request.id, error: error)
+        }
+        let dispatcher = dispatcher
+        let work = Task.immediate { await dispatcher.respond(call) }
+        guard let serial = await track(request.id, stop: { work.cancel() }, gate: gate) else {
+            work.cancel()
+            return nil
+        }
+        let reply = await work.value
+        await gate.close(final: nil)
+        // Cancelled meanwhile: `cancel` took it off the table, and a cancelled request gets no response.
+        return await finished(request.id, serial: serial) ? reply?.message : nil
+    }
+
+    private func track(_ id: RequestID, stop: @escaping @Sendable () -> Void, gate: NotificationGate) -> Int? {
+        guard !closed else { return nil }
+        nextSerial += 1
+        inFlight[id] = (stop, gate, nextSerial)
+        return nextSerial
     }
 
     /// The era is read off the message: a 2026-07-28 request names its version in `_meta`; anything else belongs to the
     /// handshake-era session.
-    private func makeCall(_ request: JSONRPCRequest, gate: NotificationGate) throws(RPCError) -> MethodCall {
+    private nonisolated func makeCall(_ request: JSONRPCRequest, gate: NotificationGate) throws(RPCError) -> MethodCall {
         let emit: @Sendable (OutgoingMessage) async -> Void = { await gate.send($0) }
         guard servesModern, ModernProtocol.isModernRequest(method: request.method, params: request.params) else {
             return MethodCall(id: request.id, method: request.method, params: request.params, era: .handshake, runtime: runtime,
@@ -105,15 +137,17 @@ actor Connection {
     /// Stops a request in flight and sends nothing more for it, not even a response (what `notifications/cancelled` asks).
     func cancel(_ id: RequestID) {
         guard let entry = inFlight.removeValue(forKey: id) else { return }
-        entry.work.cancel()
+        entry.stop()
         Task { await entry.gate.close(final: nil) }
         resumeIdleWaiters()
     }
 
-    private func finished(_ id: RequestID, serial: Int) {
-        guard inFlight[id]?.serial == serial else { return }
+    /// Takes the request off the table; false when it was no longer there (cancelled, or the connection closed).
+    private func finished(_ id: RequestID, serial: Int) -> Bool {
+        guard inFlight[id]?.serial == serial else { return false }
         inFlight[id] = nil
         resumeIdleWaiters()
+        return true
     }
 
     var requestsInFlight: Int { inFlight.count }
@@ -135,7 +169,7 @@ actor Connection {
         guard !closed else { return }
         closed = true
         for entry in inFlight.values {
-            entry.work.cancel()
+            entry.stop()
             await entry.gate.close(final: nil)
         }
         inFlight.removeAll()

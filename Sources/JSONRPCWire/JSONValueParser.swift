@@ -1,16 +1,19 @@
 import Foundation
+#if !FUZZING
+// The libFuzzer build (scripts/fuzz.sh) compiles RLMCommon's JSONValue into its one module instead.
 import RLMCommon
+#endif
 
-/// Parses JSON text into `JSONValue` directly. `JSONDecoder` with `JSONValue`'s `Decodable` conformance tries
+/// Parses JSON text into `JSONValue` directly: `MessageCheck`'s one parse of every message. `JSONDecoder` with `JSONValue`'s `Decodable` conformance tries
 /// Bool, Int, Double and String in turn for every value, throwing (and allocating) an error on each miss: most of the
-/// cost of parsing a request. Only used on messages `MessageCheck` accepted (UTF-8, nesting bounded by
-/// `MessageCheck.maxDepth`, numbers in range), so the recursion here is bounded too. Numbers that are whole and fit
+/// cost of parsing a request. Only run on bytes whose UTF-8, nesting (at most `MessageCheck.maxDepth`) and numbers
+/// `MessageCheck` has already checked by a scan without recursion, so the recursion here is bounded too. Numbers that are whole and fit
 /// an `Int` become `.int`, as with `JSONDecoder`; anything malformed gives nil.
-struct JSONValueParser {
+public struct JSONValueParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    static func parse(_ data: Data) -> JSONValue? {
+    public static func parse(_ data: Data) -> JSONValue? {
         // Typed: JSONValue is `ExpressibleByNilLiteral`, so an inferred closure type would turn `nil` into `.null`.
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> JSONValue? in
             var parser = JSONValueParser(bytes: raw.bindMemory(to: UInt8.self))
@@ -162,6 +165,8 @@ struct JSONValueParser {
 
     private mutating func number() -> JSONValue? {
         let start = index
+        // JSON numbers start with a minus or a digit: "+1" and ".5" are not JSON, though `Double` would read them.
+        guard bytes[start] == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start]) else { return nil }
         var integral = true
         while index < bytes.count {
             switch bytes[index] {
