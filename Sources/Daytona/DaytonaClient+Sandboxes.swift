@@ -55,7 +55,9 @@ extension DaytonaClient {
 
     /// Every sandbox carrying all of `labels`, across pages.
     public func listSandboxes(labels: [String: String]) async throws -> [DaytonaSandboxInfo] {
-        let labelJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: labels, options: .sortedKeys)) ?? Data("{}".utf8), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let labelJSON = String(decoding: try encoder.encode(labels), as: UTF8.self)
         var cursor: String?
         var all: [DaytonaSandboxInfo] = []
         repeat {

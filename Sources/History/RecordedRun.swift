@@ -41,7 +41,8 @@ public struct RunDetail: Sendable, Codable, Equatable {
     public var context: Context
     public var answer: JSONValue?
     public var message: String?
-    public var usage: JSONValue?
+    /// Nil while the run is still going.
+    public var usage: Usage?
     public var endedAt: Date?
     public var steps: [RecordedStep]
     /// Runs started by this one (rlm_query children, decompose subtasks).

@@ -86,7 +86,7 @@ public final class RunHistory: RunStore, Sendable {
             return RunDetail(
                 summary: Self.summary(row), workspace: row["workspace"], limits: Self.json(row["limits_json"]) ?? .null,
                 context: .init(kind: row["context_kind"], size: row["context_size"], preview: row["context_preview"], full: row["context_full"]),
-                answer: Self.json(row["answer_json"]), message: row["message"], usage: Self.json(row["usage_json"]),
+                answer: Self.json(row["answer_json"]), message: row["message"], usage: try Self.usage(row["usage_json"]),
                 endedAt: (row["ended_at"] as Double?).map(Date.init(timeIntervalSince1970:)), steps: steps, children: children
             )
         }
@@ -141,6 +141,11 @@ public final class RunHistory: RunStore, Sendable {
 
     static func json(_ text: String?) -> JSONValue? {
         text.flatMap { JSONValue.parse(Data($0.utf8)) }
+    }
+
+    /// A finished run's `usage_json` as the engine's `Usage`; nil while the run has none yet.
+    static func usage(_ text: String?) throws -> Usage? {
+        try text.map { try JSONDecoder().decode(Usage.self, from: Data($0.utf8)) }
     }
 }
 

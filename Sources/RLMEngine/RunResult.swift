@@ -81,6 +81,15 @@ public struct Usage: Sendable, Encodable, Equatable {
     }
 }
 
+extension Usage: Decodable {
+    /// Reads usage as `encode(to:)` wrote it (the run history keeps it so); `total_tokens` is derived, so it is not read.
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(models: try fields.decode([String: ModelUsage].self, forKey: .models),
+                  costUSD: try fields.decodeIfPresent(Double.self, forKey: .costUSD))
+    }
+}
+
 /// One iteration: the root model's reply, the code it ran and what came back; the run history reads it back as it was written.
 public struct Step: Sendable, Encodable, Equatable {
     public var iteration: Int

@@ -59,7 +59,7 @@ enum RunEvents {
         let status: String
         let answer: JSONValue?
         let message: String?
-        let usage: JSONValue?
+        let usage: Usage?
         let endedAt: Date?
         enum CodingKeys: String, CodingKey { case event, runID = "run_id", status, answer, message, usage, endedAt = "ended_at" }
     }

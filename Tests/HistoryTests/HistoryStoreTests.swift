@@ -43,6 +43,9 @@ import Testing
         // 3 calls at 1000 in + 500 out: two on gpt-4o ($2.50 / $10 per M), one on gpt-4o-mini ($0.15 / $0.60 per M).
         let expected = 2 * (1000 * 2.50 + 500 * 10.0) / 1e6 + (1000 * 0.15 + 500 * 0.60) / 1e6
         #expect(abs((run.summary.costUSD ?? 0) - expected) < 1e-9)
+        // The usage reads back as the engine's own type, per model, equal to what the run returned.
+        #expect(run.usage == result.usage)
+        #expect(run.usage?.models["openai/gpt-4o"]?.calls == 2)
         #expect(try history.list().map(\.runID) == [result.runID])
         await recorder.close()
     }

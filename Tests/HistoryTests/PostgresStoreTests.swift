@@ -36,6 +36,7 @@ struct PostgresStoreTests {
         #expect(run.steps.map(\.iteration) == [1, 2])
         #expect(run.steps[0].blocks.first?.subCalls.first?.promptPreview == "summarise the first chunk")
         #expect((run.summary.costUSD ?? 0) > 0)
+        #expect(run.usage == result.usage)
         // Filters: tool, status, a literal search (the % is not a wildcard), visibility by workspace.
         #expect(try await store.list(RunFilter(tool: "rlm_execute")).map(\.runID) == [result.runID])
         #expect(try await store.list(RunFilter(tool: "rlm_query")).isEmpty)

@@ -16,7 +16,7 @@ import Testing
     }
 
     private func entry(python: PythonInstallation, level: IsolationLevel = .bubblewrap) throws -> ProbeCache.Entry {
-        let key = try LocalSandboxFactory.probeKey(settings: Self.settings, searchPath: Self.searchPath).key
+        let key = try LocalSandboxFactory.probeKey(settings: Self.settings, searchPath: Self.searchPath)
         return ProbeCache.Entry(key: key, python: python, executableStamp: try #require(ProbeCache.FileStamp.of(python.executable)), level: level)
     }
 
@@ -73,7 +73,7 @@ import Testing
             #expect(try await run(sandbox, "print(6 * 7)").stdout == "42\n")
             await sandbox.shutdown()
             await first.removeWorkRoot()
-            let key = try LocalSandboxFactory.probeKey(settings: Self.settings, searchPath: Self.searchPath).key
+            let key = try LocalSandboxFactory.probeKey(settings: Self.settings, searchPath: Self.searchPath)
             let saved = try #require(ProbeCache(path: path).load(for: key), "the first start saved what it found")
             #expect(saved.level == (await first.isolation))
 

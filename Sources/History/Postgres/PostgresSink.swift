@@ -71,7 +71,7 @@ enum PostgresRows {
             context: .init(kind: try row["context_kind"].decode(String.self), size: try row["context_size"].decode(Int.self),
                            preview: try row["context_preview"].decode(String.self), full: try row["context_full"].decode(String?.self)),
             answer: RunHistory.json(try row["answer_json"].decode(String?.self)), message: try row["message"].decode(String?.self),
-            usage: RunHistory.json(try row["usage_json"].decode(String?.self)),
+            usage: try RunHistory.usage(try row["usage_json"].decode(String?.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), steps: steps, children: children
         )
     }

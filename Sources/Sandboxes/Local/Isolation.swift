@@ -177,9 +177,9 @@ public struct PythonInstallation: Sendable, Equatable, Codable {
     static func inspect(_ found: String) throws(SandboxError) -> PythonInstallation {
         let script = "import json,site,sys; print(json.dumps([sys.executable, '%d.%d.%d' % sys.version_info[:3], sys.version_info >= (3, 10), sorted({sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix}), site.getsitepackages()]))"
         guard let output = try? runCapturing([found, "-I", "-c", script]),
-              let info = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [Any],
-              info.count == 5, let executable = info[0] as? String, let version = info[1] as? String,
-              let supported = info[2] as? Bool, let prefixes = info[3] as? [String], let sitePackages = info[4] as? [String]
+              let info = JSONValue.parse(Data(output.utf8))?.arrayValue,
+              info.count == 5, let executable = info[0].stringValue, let version = info[1].stringValue,
+              let supported = info[2].boolValue, let prefixes = strings(info[3]), let sitePackages = strings(info[4])
         else {
             throw .isolationUnavailable("\(found) did not run as Python; set RLM_PYTHON to a Python 3.10+ interpreter")
         }
@@ -189,6 +189,13 @@ public struct PythonInstallation: Sendable, Equatable, Codable {
         return PythonInstallation(executable: realExecutable, version: version,
                                   prefixes: prefixes.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
                                   sitePackages: sitePackages)
+    }
+
+    /// A JSON array of strings as `[String]`; nil when it is not one.
+    private static func strings(_ value: JSONValue) -> [String]? {
+        guard let items = value.arrayValue else { return nil }
+        let texts = items.compactMap(\.stringValue)
+        return texts.count == items.count ? texts : nil
     }
 
     private static func runCapturing(_ argv: [String]) throws -> String {

@@ -158,11 +158,11 @@ public actor LocalSandboxFactory {
     /// Finds the interpreter and the strongest working isolation, or takes an earlier start's answer for the same key.
     private static func probe(settings: Settings, searchPath: String, probeDir: Result<String, SandboxError>, cache: ProbeCache?) -> ResolvedPlan {
         do {
-            let (found, key) = try probeKey(settings: settings, searchPath: searchPath)
+            let key = try probeKey(settings: settings, searchPath: searchPath)
             if let entry = cache?.load(for: key) {
                 return ResolvedPlan(plan: .success(.known(level: entry.level, python: entry.python)), fromCache: true)
             }
-            let python = try PythonInstallation.inspect(found)
+            let python = try PythonInstallation.inspect(key.interpreter)
             let directory = try probeDir.get()
             mkdir(directory, 0o755)
             defer { rmdir(directory) }
@@ -177,12 +177,12 @@ public actor LocalSandboxFactory {
         }
     }
 
-    /// The interpreter the settings name and the key its saved probe answer is filed under.
-    static func probeKey(settings: Settings, searchPath: String) throws(SandboxError) -> (interpreter: String, key: ProbeCache.Key) {
+    /// The key a saved probe answer is filed under; its `interpreter` is the one the settings name (not run yet).
+    static func probeKey(settings: Settings, searchPath: String) throws(SandboxError) -> ProbeCache.Key {
         let found = try PythonInstallation.find(configured: settings.python, path: searchPath)
         let bwrap = IsolationPlan.Tools.bwrap
-        return (found, ProbeCache.Key(interpreter: found, interpreterStamp: .of(found), bubblewrap: bwrap, bubblewrapStamp: .of(bwrap),
-                                      euid: geteuid(), preferred: settings.isolation?.rawValue, allowUnsafe: settings.allowUnsafe))
+        return ProbeCache.Key(interpreter: found, interpreterStamp: .of(found), bubblewrap: bwrap, bubblewrapStamp: .of(bwrap),
+                              euid: geteuid(), preferred: settings.isolation?.rawValue, allowUnsafe: settings.allowUnsafe)
     }
 
     /// Runs blocking work on a thread of its own and resumes with its result.

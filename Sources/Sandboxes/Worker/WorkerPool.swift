@@ -14,6 +14,12 @@ package actor WorkerPool {
         var running = 0
     }
 
+    /// A worker `take` handed out, with the quota permit that holds its slot until it stops (nil without a quota).
+    private struct Taken {
+        let worker: WorkerChannel
+        let permit: WorkerQuota.Permit?
+    }
+
     private struct Spare {
         let task: Task<WorkerChannel, Error>
         let permit: WorkerQuota.Permit?
@@ -47,9 +53,9 @@ package actor WorkerPool {
         let variables = request.variables
         switch request.namespace {
         case .fresh:
-            let (worker, permit) = try await take()
-            defer { Task { await worker.terminate(); _ = permit } }
-            return try await worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
+            let taken = try await take()
+            defer { Task { await taken.worker.terminate(); _ = taken.permit } }
+            return try await taken.worker.execute(code: request.code, variables: variables, maxOutputChars: request.maxOutputChars,
                                             timeout: request.timeout, onSubCall: request.onSubCall)
         case let .named(name):
             let worker = try await self.worker(named: name)
@@ -71,9 +77,9 @@ package actor WorkerPool {
             throw SandboxError.workerFailed("this workspace already runs \(maxNamed) REPL namespaces and all are busy "
                 + "(RLM_MAX_WORKSPACE_WORKERS); wait for one to finish, or reset one with sandbox_exec_stateful reset=true")
         }
-        let (worker, permit) = try await take()
-        named[name] = Named(worker: worker, permit: permit, lastUsed: .now)
-        return worker
+        let taken = try await take()
+        named[name] = Named(worker: taken.worker, permit: taken.permit, lastUsed: .now)
+        return taken.worker
     }
 
     /// Starts the warm spare before any call (a sandbox made ahead of need) and waits for it; false when it could not
@@ -124,16 +130,16 @@ package actor WorkerPool {
 
     /// The idle named namespace used longest ago. Namespaces of RLM runs (`rlm:…`) are never offered: a run owns its
     /// namespace until it ends and resets it.
-    func leastRecentlyUsedIdle() -> (name: String, lastUsed: ContinuousClock.Instant)? {
+    func leastRecentlyUsedIdle() -> IdleNamespace? {
         named.filter { $0.value.running == 0 && !$0.key.contains(":") }
             .min { $0.value.lastUsed < $1.value.lastUsed }
-            .map { ($0.key, $0.value.lastUsed) }
+            .map { IdleNamespace(pool: self, name: $0.key, lastUsed: $0.value.lastUsed) }
     }
 
-    /// Stops a namespace's worker, unless it was used again since it was chosen.
-    func evict(_ name: String, ifUnusedSince lastUsed: ContinuousClock.Instant) async -> Bool {
-        guard let entry = named[name], entry.running == 0, entry.lastUsed == lastUsed else { return false }
-        named[name] = nil
+    /// Stops an idle namespace's worker, unless it was used again since it was chosen.
+    func evict(_ idle: IdleNamespace) async -> Bool {
+        guard let entry = named[idle.name], entry.running == 0, entry.lastUsed == idle.lastUsed else { return false }
+        named[idle.name] = nil
         await entry.worker.terminate()
         return true
     }
@@ -149,7 +155,7 @@ package actor WorkerPool {
 
     private func evictOwnLeastRecentlyUsed() async -> Bool {
         guard let candidate = leastRecentlyUsedIdle() else { return false }
-        return await evict(candidate.name, ifUnusedSince: candidate.lastUsed)
+        return await evict(candidate)
     }
 
     // MARK: - Starting workers
@@ -162,19 +168,19 @@ package actor WorkerPool {
         Task { await self.forgetIfDead(name, worker) }
     }
 
-    private func take() async throws -> (WorkerChannel, WorkerQuota.Permit?) {
+    private func take() async throws -> Taken {
         guard !closed else { throw SandboxError.workerFailed("the sandbox was shut down") }
         if let spare {
             self.spare = nil
             if let worker = try? await spare.task.value, await worker.isAlive {
                 prepareSpare()
-                return (worker, spare.permit)
+                return Taken(worker: worker, permit: spare.permit)
             }
         }
         let permit = try await reservePermit()
         let worker = try await start()
         prepareSpare()
-        return (worker, permit)
+        return Taken(worker: worker, permit: permit)
     }
 
     private func reservePermit() async throws -> WorkerQuota.Permit? {

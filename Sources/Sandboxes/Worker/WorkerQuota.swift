@@ -69,13 +69,13 @@ public final class WorkerQuota: Sendable {
         }
         // A warm spare holds no one's state: give those up before anybody's namespace.
         for pool in pools where await pool.dropSpare() { return true }
-        var oldest: (pool: WorkerPool, name: String, lastUsed: ContinuousClock.Instant)?
+        var oldest: IdleNamespace?
         for pool in pools {
             if let candidate = await pool.leastRecentlyUsedIdle(), oldest.map({ candidate.lastUsed < $0.lastUsed }) ?? true {
-                oldest = (pool, candidate.name, candidate.lastUsed)
+                oldest = candidate
             }
         }
         guard let oldest else { return false }
-        return await oldest.pool.evict(oldest.name, ifUnusedSince: oldest.lastUsed)
+        return await oldest.pool.evict(oldest)
     }
 }
