@@ -37,7 +37,7 @@ public final class HistoryHandle: Sendable {
 
     public let backend: Backend
     /// How long a request waits for a store still opening before it is told so: a PostgreSQL server that does not
-    /// answer takes about a minute to be given up on, and a client must not hang that long.
+    /// answer takes its 10 s connect timeout to be given up on, and a client must not hang that long.
     public static let patience: Duration = .seconds(5)
     private let opening: Task<Result<any RunStore, HistoryError>, Never>
     private let outcome: OpenOutcome
@@ -94,8 +94,8 @@ public final class HistoryHandle: Sendable {
     /// Where the open stands now; never waits.
     public var state: State { outcome.state }
 
-    /// Cancels an open still in progress: a process that is ending does not wait a minute for a database that does
-    /// not answer. Whatever waits for the store then gets the open's error.
+    /// Cancels an open still in progress: a process that is ending does not wait out the connect timeout of a database
+    /// that does not answer. Whatever waits for the store then gets the open's error.
     public func abandonOpen() {
         if state == .opening { opening.cancel() }
     }

@@ -44,7 +44,7 @@ public final class ServerRuntime: Sendable {
             StatusTool(config: config, activity: activity, sandboxes: sandboxes, workspaces: workspaces, startedAt: startedAt, history: history?.handle),
             SandboxTools(),
             RLMTools(engine: RLMEngine(config: config, logger: logger, recorder: recorder, prices: prices), config: config, activity: activity,
-                     linksRuns: history != nil),
+                     history: history?.handle),
         ]
         if config.diagnosticTools { groups.append(DiagnosticTools()) }
         let tools = groups.flatMap { $0.tools }

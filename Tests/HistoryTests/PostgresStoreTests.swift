@@ -124,6 +124,15 @@ struct PostgresStoreTests {
         await second.shutdown()
     }
 
+    @Test func theClientRunsBeforeTheOpensFirstQuery() async throws {
+        let log = CapturedLog()
+        let settings = HistorySettings(directory: "/nonexistent", databaseURL: try PostgresCluster.freshDatabase())
+        let store = try await PostgresRunStore.open(settings: settings, logger: log.logger)
+        // PostgresClient warns when a connection is leased before `run()` has started; the open must not race it.
+        #expect(log.warnings.isEmpty)
+        await store.shutdown()
+    }
+
     @Test func aMalformedURLIsRefusedWithoutEchoingIt() async throws {
         await #expect {
             try await open(Secret("mysql://user:hunter2@host/db"))

@@ -24,8 +24,11 @@ public final class PostgresRunStore: RunStore {
         guard settings.enabled else { throw .disabled }
         guard let secret = settings.databaseURL else { throw .invalidDatabaseURL(problem: "not set") }
         let url = try PostgresURL(secret)
+        try await PostgresProbe.connect(url, logger: logger)
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        // Immediate: `run()` marks the client running before its first suspension, so that happens before the first
+        // query below (a plain Task may start later, and the client then warns that `run()` was not called).
+        let running = Task.immediate { await client.run() }
         do {
             try await PostgresSchema.migrate(client, logger: logger)
             try await beat(client, now: now)
@@ -187,16 +190,5 @@ public final class PostgresRunStore: RunStore {
         } catch {
             throw HistoryError.database(server: server, reason: PostgresProblem.describe(error))
         }
-    }
-}
-
-/// A PostgreSQL failure in words: the server's own message when it sent one (PSQLError's description hides it).
-enum PostgresProblem {
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return message }
-            return "\(error.code)"
-        }
-        return "\(error)"
     }
 }

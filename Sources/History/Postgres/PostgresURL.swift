@@ -44,6 +44,10 @@ struct PostgresURL: Sendable {
         sslMode = mode
     }
 
+    /// How long one connection may take, TCP connect and PostgreSQL start-up together: a server that drops or never
+    /// answers is given up on after this, not after the pool's minute of retries.
+    static let connectTimeout: Duration = .seconds(10)
+
     var clientConfiguration: PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketFolder {
@@ -57,6 +61,24 @@ struct PostgresURL: Sendable {
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.maximumConnections = 8
+        configuration.options.connectTimeout = Self.connectTimeout
+        return configuration
+    }
+
+    /// The same server, user and TLS for one connection outside the pool (the open's first contact).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketFolder {
+            configuration = .init(unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: username, password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch sslMode {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = TimeAmount(Self.connectTimeout)
         return configuration
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import History
 import LanguageModels
 import RLMCommon
 import RLMConfig
@@ -11,8 +12,9 @@ struct RLMTools: ToolGroup {
     let engine: RLMEngine
     let config: RLMConfig
     let activity: ServerActivity
-    /// Whether results carry a `resource_link` to their run (`rlm://runs/<run_id>`): only when the history records runs.
-    var linksRuns = false
+    /// The run history, whose state decides at each call whether results carry a `resource_link` to their run
+    /// (`rlm://runs/<run_id>`); nil when the history is off.
+    var history: HistoryHandle?
 
     var tools: [ToolDefinition] { [execute, analyze, code, decompose] }
 
@@ -301,8 +303,12 @@ struct RLMTools: ToolGroup {
         return try output(result, arguments: arguments, links: runLinks(result.runID, tool: tool, task: request.task))
     }
 
-    private func runLinks(_ runID: String, tool: String, task: String) -> [ResourceLink] {
-        linksRuns ? [RunResources.link(runID: runID, tool: tool, task: task)] : []
+    /// A link while the history is open or opening (the run is written once it has opened); none once the open has
+    /// failed, since that run is never recorded and the link would lead nowhere.
+    func runLinks(_ runID: String, tool: String, task: String) -> [ResourceLink] {
+        guard let history else { return [] }
+        if case .failed = history.state { return [] }
+        return [RunResources.link(runID: runID, tool: tool, task: task)]
     }
 
     private func sandboxSource(_ context: ToolContext) -> RLMEngine.SandboxSource {
