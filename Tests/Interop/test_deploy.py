@@ -65,7 +65,8 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
     assert runtime[0][1].endswith("AS runtime") and "RUNTIME_IMAGE" in runtime[0][1]
     assert re.search(r"^ARG RUNTIME_IMAGE=debian:\S+-slim$", text, re.MULTILINE)
     build_run = " ".join(rest for keyword, rest in build if keyword == "RUN")
-    assert "swift build -c release --product rlm-mcp --static-swift-stdlib" in build_run
+    assert "scripts/build-release.sh" in build_run, "the image builds with the release flags setup.sh uses"
+    assert "flags=(-c release --product rlm-mcp --static-swift-stdlib" in (REPO / "scripts" / "build-release.sh").read_text()
     assert ".resources" in build_run, "the worker script's resource bundle must travel with the binary"
 
     runtime_run = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
