@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--pid", type=int)
     parser.add_argument("--wait", type=float, default=2.0, help="seconds after start-up before looking (default 2)")
     args = parser.parse_args()
+    args.binary = os.path.abspath(args.binary)
     if args.pid:
         report(args.pid, args.binary)
         return
