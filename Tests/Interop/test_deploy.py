@@ -91,7 +91,8 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
 
 def test_the_build_copies_only_the_package_and_the_context_leaves_out_secrets_and_build_output():
     copies = [rest for keyword, rest in stages(DOCKERFILE.read_text())[0] if keyword == "COPY"]
-    assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests"]
+    assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests",
+                      "scripts/build-release.sh scripts/startup-order.txt ./scripts/"]
     # The whole context goes to the engine, COPY or not: local secrets and gigabytes of .build must stay out of it.
     ignored = (REPO / ".dockerignore").read_text().split()
     for pattern in (".env", ".env.*", ".build", ".venv*", ".git", "Tests/Interop"):
