@@ -9,6 +9,7 @@
 #   --symbol-ordering-file    scripts/startup-order.txt: the functions start-up runs, first, in the order they run;
 #                             an idle server then maps a few MB of .text instead of ~16 MB scattered over 35 MB.
 #                             Names no longer in the build are ignored (regenerate: scripts/bench/startup_order.py).
+#                             SwiftPM does not see the file as an input: after editing it, delete the binary to relink.
 #   --no-export-dynamic       the static runtime's link file (static-stdlib-args.lnk) passes -export-dynamic, which
 #                             put every symbol of the program into .dynsym/.dynstr (5 MB the loader and dladdr read).
 #                             Crash backtraces are unchanged: they never used .dynsym (frames show addresses).

@@ -150,7 +150,9 @@ def main() -> None:
     finally:
         fake.kill()
     ORDER.write_text("\n".join(order) + "\n")
-    print(f"wrote {ORDER} ({len(order)} functions)")
+    # SwiftPM does not track the order file as a link input: without its output the next build links again.
+    (ROOT / ".build" / "release" / "rlm-mcp").unlink(missing_ok=True)
+    print(f"wrote {ORDER} ({len(order)} functions); the next scripts/build-release.sh links with it")
 
 
 if __name__ == "__main__":
