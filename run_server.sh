@@ -41,8 +41,7 @@ binary_path() {
         return
     fi
     local binary="$root/.build/release/rlm-mcp"
-    if [ ! -x "$binary" ] || [ -n "$(find "$root/Sources" "$root/Package.swift" "$root/scripts/build-release.sh" \
-            "$root/scripts/startup-order.txt" -newer "$binary" -print -quit)" ]; then
+    if [ ! -x "$binary" ] || [ -n "$(find "$root/Sources" "$root/Package.swift" -newer "$binary" -print -quit)" ]; then
         command -v swift >/dev/null 2>&1 || die "swift was not found on PATH and $binary is not built; run ./setup.sh first"
         say "building rlm-mcp (release; the first build takes a few minutes)..."
         # The Swift runtime linked in statically (portable to Docker and Daytona; no FoundationNetworking, so no
