@@ -9,7 +9,10 @@ A page fault in .text names one function start-up ran, but the kernel maps a who
 run shows only the first function of each folio. Each round therefore relinks (unstripped, into a temp dir) with the
 functions found so far placed first, runs the server again and adds the newly faulting functions, until a round finds
 (almost) nothing new. Each round: an idle `serve` (initialize, then 2 s: probes, spare worker), then one rlm_execute of
-the needle task against the scripted fake model, so the first call's code follows the start-up code.
+the needle task against the scripted fake model, so the first call's code follows the start-up code; with `--http`,
+then an idle `serve --transport streamable-http` (initialize over HTTP, 2 s). Measured (docs/performance.md): the
+HTTP start-up in the order takes an idle HTTP server from 28.2 to 25.0 MB PSS but stdio's from 20.9 to 21.6 MB, so the
+committed order is stdio's (what MCP clients launch).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import re
 import subprocess
 import sys
 import tempfile
+import signal
+import socket
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,6 +86,34 @@ def exercise(binary: Path, data: Path, model_url: str) -> None:
         server.wait(timeout=60)
 
 
+def exercise_http(binary: Path, data: Path) -> None:
+    """An idle streamable-HTTP server under perf's page-fault sampling: up, one initialize, 2 s, stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory() as cwd:
+        env = {"PATH": os.environ["PATH"], "RLM_LOG_LEVEL": "error"}
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "page-faults", "-c", "1", "-d", "-o", str(data), "--",
+                                 str(binary), "serve", "--transport", "streamable-http", "--port", str(port)],
+                                cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "order", "version": "1"}}}).encode()
+        request = urllib.request.Request(base + "/mcp", data=body, method="POST", headers={
+            "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        urllib.request.urlopen(request, timeout=10).read()
+        time.sleep(2.0)
+        for child in Path(f"/proc/{perf.pid}/task/{perf.pid}/children").read_text().split():
+            os.kill(int(child), signal.SIGTERM)
+        perf.wait(timeout=60)
+
+
 def faulting_functions(binary: Path, data: Path) -> list[str]:
     """The functions of `binary` whose .text pages faulted, in fault order."""
     loads, text = [], None
@@ -126,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--fresh", action="store_true", help="start from an empty order instead of the current file")
+    parser.add_argument("--http", action="store_true", help="also an idle streamable-HTTP start-up each round")
     args = parser.parse_args()
     base = link_command()
     order = [] if args.fresh or not ORDER.exists() else [line for line in ORDER.read_text().splitlines() if line]
@@ -141,6 +176,9 @@ def main() -> None:
                 relink(base, binary, current)
                 exercise(binary, work_dir / "perf.data", model_url)
                 faults = faulting_functions(binary, work_dir / "perf.data")
+                if args.http:
+                    exercise_http(binary, work_dir / "perf-http.data")
+                    faults += faulting_functions(binary, work_dir / "perf-http.data")
                 known = set(order)
                 new = [name for name in dict.fromkeys(faults) if name not in known]
                 order += new
