@@ -45,8 +45,8 @@ binary_path() {
         command -v swift >/dev/null 2>&1 || die "swift was not found on PATH and $binary is not built; run ./setup.sh first"
         say "building rlm-mcp (release; the first build takes a few minutes)..."
         # The Swift runtime linked in statically (portable to Docker and Daytona; no FoundationNetworking, so no
-        # libcurl needed), dead code stripped (SwiftPM's default) and symbols stripped at link time.
-        swift build -c release --product rlm-mcp --static-swift-stdlib -Xlinker --strip-all --package-path "$root" >&2
+        # libcurl needed), start-up code laid out together, stripped: the flags are in scripts/build-release.sh.
+        "$BASH" "$root/scripts/build-release.sh" >&2
     fi
     echo "$binary"
 }

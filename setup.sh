@@ -31,8 +31,8 @@ fi
 # With the Swift runtime linked in, the same binary also runs in a Docker image or a Daytona sandbox (rlm-mcp deploy);
 # nothing imports FoundationNetworking, so the static link needs no libcurl.
 echo "==> building the release binary (the first build takes several minutes)"
-# Symbols stripped at link time (dead code is stripped by default): a smaller binary to ship and map.
-swift build -c release --product rlm-mcp --static-swift-stdlib -Xlinker --strip-all
+# Static, laid out and stripped for a small footprint: the flags and their reasons are in scripts/build-release.sh.
+"$BASH" scripts/build-release.sh
 binary="$(swift build -c release --show-bin-path)/rlm-mcp"
 [ -x "$binary" ] || fail "the build finished but $binary is missing"
 

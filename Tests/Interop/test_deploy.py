@@ -65,7 +65,8 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
     assert runtime[0][1].endswith("AS runtime") and "RUNTIME_IMAGE" in runtime[0][1]
     assert re.search(r"^ARG RUNTIME_IMAGE=debian:\S+-slim$", text, re.MULTILINE)
     build_run = " ".join(rest for keyword, rest in build if keyword == "RUN")
-    assert "swift build -c release --product rlm-mcp --static-swift-stdlib" in build_run
+    assert "scripts/build-release.sh" in build_run, "the image builds with the release flags setup.sh uses"
+    assert "flags=(-c release --product rlm-mcp --static-swift-stdlib" in (REPO / "scripts" / "build-release.sh").read_text()
     assert ".resources" in build_run, "the worker script's resource bundle must travel with the binary"
 
     runtime_run = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
@@ -90,7 +91,8 @@ def test_dockerfile_is_multi_stage_with_a_slim_non_root_runtime():
 
 def test_the_build_copies_only_the_package_and_the_context_leaves_out_secrets_and_build_output():
     copies = [rest for keyword, rest in stages(DOCKERFILE.read_text())[0] if keyword == "COPY"]
-    assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests"]
+    assert copies == ["Package.swift ./", "Sources ./Sources", "Tests ./Tests",
+                      "scripts/build-release.sh scripts/startup-order.txt ./scripts/"]
     # The whole context goes to the engine, COPY or not: local secrets and gigabytes of .build must stay out of it.
     ignored = (REPO / ".dockerignore").read_text().split()
     for pattern in (".env", ".env.*", ".build", ".venv*", ".git", "Tests/Interop"):

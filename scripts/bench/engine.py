@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sandbox import ROOT, StdioClient, rollup_kb, tree_pss_mb, tree_rss_mb  # noqa: E402
+from sandbox import ROOT, StdioClient, rollup_kb, tree_memory_mb  # noqa: E402
 
 FAKE = ROOT / "scripts" / "fakes" / "fake_llm.py"
 CONTEXT = "\n".join(f"record {i:04d}: the quick brown fox {'NEEDLE' if i % 31 == 5 else 'hay'}" for i in range(600))
@@ -71,7 +71,8 @@ def post(url: str, body: dict) -> None:
 
 
 class PeakMemory:
-    """Samples the PSS and RSS of a process tree every 10 ms in the background."""
+    """Samples the PSS and RSS of a process tree every 10 ms in the background; both from the same pass, so at every
+    sample PSS <= RSS."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.pss, self.rss, self.running = pid, 0.0, 0.0, True
@@ -80,8 +81,8 @@ class PeakMemory:
 
     def sample(self) -> None:
         while self.running:
-            self.pss = max(self.pss, tree_pss_mb(self.pid))
-            self.rss = max(self.rss, tree_rss_mb(self.pid))
+            pss, rss = tree_memory_mb(self.pid)
+            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
             time.sleep(0.01)
 
     def stop(self) -> str:
@@ -137,9 +138,9 @@ def cold(binary: str, url: str, runs: int) -> None:
     with tempfile.TemporaryDirectory() as cwd:
         client = StdioClient(binary, cwd, {"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-bench"})
         time.sleep(2.0)  # start-up work (probes, spare worker) settled
-        server = rollup_kb(client.process.pid, "Pss:") / 1024
-        print(f"idle server, 2 s after start: server PSS {server:.1f} MB; whole tree PSS {tree_pss_mb(client.process.pid):.1f} MB, "
-              f"RSS {tree_rss_mb(client.process.pid):.1f} MB")
+        server = rollup_kb(client.process.pid).get("Pss:", 0) / 1024
+        pss, rss = tree_memory_mb(client.process.pid)
+        print(f"idle server, 2 s after start: server PSS {server:.1f} MB; whole tree PSS {pss:.1f} MB, RSS {rss:.1f} MB")
         client.close()
 
 

@@ -53,28 +53,32 @@ class StdioClient:
         self.process.wait(timeout=30)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of `pid` and all its descendants (pages they share are counted once per process)."""
-    return sum(status_kb(p, "VmRSS:") for p in tree_pids(pid)) / 1024
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """(PSS, RSS) of `pid` and all its descendants, in MB, from one pass: one process list, and each process's Pss and
+    Rss read from the same /proc/PID/smaps_rollup read. Reading them in separate passes let a worker that started or
+    exited in between count in one sum only (and VmRSS in /proc/PID/status lags the page tables), so a tree's PSS
+    could come out above its RSS. PSS splits shared pages between the processes that map them, so it adds up; RSS
+    counts them once per process."""
+    pss = rss = 0
+    for p in tree_pids(pid):
+        fields = rollup_kb(p)
+        pss += fields.get("Pss:", 0)
+        rss += fields.get("Rss:", 0)
+    return pss / 1024, rss / 1024
 
 
-def tree_pss_mb(pid: int) -> float:
-    """PSS of `pid` and all its descendants: shared pages split between the processes that map them."""
-    return sum(rollup_kb(p, "Pss:") for p in tree_pids(pid)) / 1024
-
-
-def status_kb(pid: int, field: str) -> int:
+def rollup_kb(pid: int) -> dict[str, int]:
+    """The kB fields of one read of /proc/PID/smaps_rollup ("Rss:", "Pss:", ...); empty when the process is gone."""
     try:
-        return int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(field)))
-    except (OSError, StopIteration):
-        return 0
-
-
-def rollup_kb(pid: int, field: str) -> int:
-    try:
-        return int(next(line.split()[1] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines() if line.startswith(field)))
-    except (OSError, StopIteration):
-        return 0
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return {}
+    fields = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "kB":
+            fields[parts[0]] = int(parts[1])
+    return fields
 
 
 def tree_pids(pid: int) -> list[int]:
@@ -119,7 +123,7 @@ def main() -> None:
         client = StdioClient(args.binary, cwd)
         client.tool("sandbox_exec_stateful", code="pass")  # starts the sandbox, the REPL and a spare worker
         time.sleep(1.0)
-        rss, pss = tree_rss_mb(client.process.pid), tree_pss_mb(client.process.pid)
+        pss, rss = tree_memory_mb(client.process.pid)
         stateful = timed(lambda: client.tool("sandbox_exec_stateful", code="print(1)"), args.calls)
         fresh = timed(lambda: (client.tool("sandbox_exec", code="print(1)"), time.sleep(0.15)), 30)
         fresh = [sample - 150 for sample in fresh]
