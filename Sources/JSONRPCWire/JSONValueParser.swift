@@ -4,11 +4,12 @@ import Foundation
 import RLMCommon
 #endif
 
-/// Parses JSON text into `JSONValue` directly: `MessageCheck`'s one parse of every message. `JSONDecoder` with `JSONValue`'s `Decodable` conformance tries
-/// Bool, Int, Double and String in turn for every value, throwing (and allocating) an error on each miss: most of the
-/// cost of parsing a request. Only run on bytes whose UTF-8, nesting (at most `MessageCheck.maxDepth`) and numbers
-/// `MessageCheck` has already checked by a scan without recursion, so the recursion here is bounded too. Numbers that are whole and fit
-/// an `Int` become `.int`, as with `JSONDecoder`; anything malformed gives nil.
+/// Parses JSON text into `JSONValue` directly: `MessageCheck`'s one parse of every message. `JSONDecoder` with
+/// `JSONValue`'s `Decodable` conformance tries Bool, Int, Double and String in turn for every value, throwing (and
+/// allocating) an error on each miss: most of the cost of parsing a request. Only run on bytes whose UTF-8, nesting (at
+/// most `MessageCheck.maxDepth`) and numbers `MessageCheck` has already checked by a scan without recursion, so the
+/// recursion here is bounded too (which is why `JSONValue.parse`, for input of any depth, stays as it is). Numbers
+/// that are whole and fit an `Int` become `.int`, as with `JSONDecoder`; anything malformed gives nil.
 public struct JSONValueParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0

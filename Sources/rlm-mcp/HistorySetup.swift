@@ -12,14 +12,8 @@ struct HistorySetup {
 
     var runRecorder: any RunRecorder { recorder ?? NoRunRecorder() }
 
-    /// A bad price file stops start-up (the user asked for it); a history that cannot be opened is logged and skipped,
-    /// so a read-only home never keeps the server from serving.
-    static func open(config: RLMConfig, logger: Logger) async throws -> HistorySetup {
-        openStore(config: config, logger: logger, prices: try loadPrices(config: config))
-    }
-
     /// The price table: the defaults, or `RLM_PRICES_FILE`, whose errors stop start-up.
-    static func loadPrices(config: RLMConfig) throws -> PriceTable {
+    private static func loadPrices(config: RLMConfig) throws -> PriceTable {
         guard let file = config.pricesFile else { return PriceTable.defaults }
         do {
             return try PriceTable.loading(file: file)
@@ -30,8 +24,10 @@ struct HistorySetup {
     }
 
     /// Starts opening the history store in the background and returns at once: start-up never waits for the disk or
-    /// the database. A store that cannot be opened is logged (and shown by `rlm_status`); the server runs without it.
-    static func openStore(config: RLMConfig, logger: Logger, prices: PriceTable) -> HistorySetup {
+    /// the database. A bad price file stops start-up (the user asked for it); a store that cannot be opened is logged
+    /// (and shown by `rlm_status`), so a read-only home never keeps the server from serving.
+    static func open(config: RLMConfig, logger: Logger) throws -> HistorySetup {
+        let prices = try loadPrices(config: config)
         guard config.historyEnabled else { return HistorySetup(recorder: nil, prices: prices) }
         let handle = HistoryHandle(settings: HistorySettings(config: config), logger: logger) { error in
             logger.warning("runs are not recorded: \(error)")

@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
         }
         let context = try readContext()
         let logger = LogSetup.bootstrapStandardError(level: config.logLevel)
-        let history = try await HistorySetup.open(config: config, logger: logger)
+        let history = try HistorySetup.open(config: config, logger: logger)
         let engine = RLMEngine(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices)
         let sandbox = RunSandbox(factory: SandboxBackends.factory(for: config, use: .singleRun))
         var limits = RunLimits(config: config)

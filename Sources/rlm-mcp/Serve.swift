@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rlm-mcp: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let history = try await HistorySetup.open(config: config, logger: logger)
+        let history = try HistorySetup.open(config: config, logger: logger)
         let runtime = ServerRuntime(config: config, logger: logger, recorder: history.runRecorder, prices: history.prices,
                                     history: history.recorder)
         runtime.warmUp()
