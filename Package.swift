@@ -105,7 +105,7 @@ let package = Package(
             resources: [.copy("Templates"), .copy("Static")]
         ),
         .testTarget(name: "HistoryTests", dependencies: ["History", "RLMEngine", "RLMCommon", "RLMConfig", "LanguageModels", "Sandboxes", "RunViewer", .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry", "RLMCommon"], resources: [.copy("Resources/rlm_worker.py")]),
+        .target(name: "Sandboxes", dependencies: ["CSandboxSupport", "Telemetry", "RLMCommon", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Resources/rlm_worker.py")]),
         .target(name: "CSandboxSupport"),
         .target(
             name: "Daytona",

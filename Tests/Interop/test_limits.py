@@ -33,7 +33,7 @@ def live_workers(temporary: Path) -> int:
             except (OSError, ValueError, IndexError):
                 continue
             if cmdline[0].endswith(b"bwrap") and any(part.startswith(str(temporary).encode()) for part in cmdline) \
-                    and any(part.endswith(b"rlm_worker.py") for part in cmdline):
+                    and any(part.endswith((b"rlm_worker.py", b"rlm_worker.pyc")) for part in cmdline):
                 found[int(entry.name)] = parent
     return sum(1 for parent in found.values() if parent not in found)
 

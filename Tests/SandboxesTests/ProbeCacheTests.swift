@@ -46,6 +46,16 @@ import Testing
         }
     }
 
+    @Test func theCacheLivesInTheUsersCacheFolderEvenWithABareEnvironment() {
+        let account: () -> String? = { "/home/account" }
+        #expect(ProbeCache.defaultLocation(environment: ["XDG_CACHE_HOME": "/xdg", "HOME": "/home/env"], accountHome: account)?.path == "/xdg/rlm-mcp/probes.json")
+        #expect(ProbeCache.defaultLocation(environment: ["HOME": "/home/env"], accountHome: account)?.path == "/home/env/.cache/rlm-mcp/probes.json")
+        // MCP clients may start servers with no HOME at all: the password database still knows the user's home.
+        #expect(ProbeCache.defaultLocation(environment: [:], accountHome: account)?.path == "/home/account/.cache/rlm-mcp/probes.json")
+        #expect(ProbeCache.defaultLocation(environment: ["XDG_CACHE_HOME": "relative"], accountHome: { nil }) == nil)
+        #expect(ProbeCache.accountHome()?.hasPrefix("/") == true)
+    }
+
     @Test func corruptForeignOrOpenFilesAreIgnored() async throws {
         try await withCacheFile { path in
             let cache = ProbeCache(path: path)
@@ -101,6 +111,58 @@ import Testing
             await factory.removeWorkRoot()
             let fresh = try #require(cache.load(for: stale.key), "the probes ran again and saved their answer")
             #expect(fresh.python.executable != "/bin/false")
+        }
+    }
+
+    /// The `rlm_worker-*.pyc` files beside the probe answers.
+    private func keptBytecode(besides path: String) -> [String] {
+        let directory = (path as NSString).deletingLastPathComponent
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasPrefix("rlm_worker-") && $0.hasSuffix(".pyc") }.map { directory + "/" + $0 }
+    }
+
+    @Test func workersRunFromBytecodeKeptBesideTheProbes() async throws {
+        try await withCacheFile { path in
+            let first = LocalSandboxFactory(settings: Self.settings, cacheFile: path)
+            let sandbox = try await first.makeSandbox()
+            #expect(try await run(sandbox, "import sys\nprint(sys.argv[0].rsplit('/', 1)[-1])").stdout == "rlm_worker.pyc\n")
+            // The worker's own frames stay out of the user's traceback, as with the script.
+            let failure = try #require(try await run(sandbox, "def f():\n    raise ValueError('bad')\nf()").error)
+            #expect(failure.traceback.contains("line 2, in f") && !failure.traceback.contains("rlm_worker"))
+            await sandbox.shutdown()
+            await first.removeWorkRoot()
+            let kept = try #require(keptBytecode(besides: path).first)
+            #expect(keptBytecode(besides: path).count == 1)
+            var info = stat()
+            #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+            // Bytecode others may write is not used: the next start compiles its own.
+            #expect(chmod(kept, 0o666) == 0)
+            let second = LocalSandboxFactory(settings: Self.settings, cacheFile: path)
+            let again = try await second.makeSandbox()
+            #expect(try await run(again, "print(6 * 7)").stdout == "42\n")
+            await again.shutdown()
+            await second.removeWorkRoot()
+            #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        }
+    }
+
+    @Test func keptBytecodeThatDoesNotRunIsReplacedAtWarmUp() async throws {
+        try await withCacheFile { path in
+            let first = LocalSandboxFactory(settings: Self.settings, cacheFile: path)
+            await first.warmUp()
+            await first.removeWorkRoot()
+            let kept = try #require(keptBytecode(besides: path).first)
+            // This user's own file, but not bytecode this interpreter can run.
+            try Data(repeating: 0x2A, count: 64).write(to: URL(fileURLWithPath: kept))
+            #expect(chmod(kept, 0o600) == 0)
+            let factory = LocalSandboxFactory(settings: Self.settings, cacheFile: path)
+            await factory.warmUp()
+            let sandbox = try await factory.makeSandbox()
+            #expect(try await run(sandbox, "print('ready')").stdout == "ready\n")
+            await sandbox.shutdown()
+            await factory.removeWorkRoot()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) != Data(repeating: 0x2A, count: 64), "compiled again")
         }
     }
 

@@ -22,7 +22,10 @@ public struct IsolationPlan: Sendable {
 
     /// Where the sandbox's working directory appears to the code.
     func visibleWorkDir(host: String) -> String { level == .bubblewrap ? "/work" : host }
-    func visibleWorkerScript(host: String) -> String { level == .bubblewrap ? "/opt/rlm-mcp/rlm_worker.py" : host }
+    /// Where the worker script (or its bytecode, `rlm_worker.pyc`) appears to the code.
+    func visibleWorkerScript(host: String) -> String {
+        level == .bubblewrap ? "/opt/rlm-mcp/" + (host as NSString).lastPathComponent : host
+    }
 
     /// The full argv: isolation wrapper, privilege drop, then `program`.
     /// `cwd` is where the program starts, as the sandbox sees it (only bubblewrap needs it; the others start in the
@@ -52,8 +55,8 @@ public struct IsolationPlan: Sendable {
                 parents(of: prefix)
                 argv += ["--ro-bind", prefix, prefix]
             }
-            parents(of: "/opt/rlm-mcp/rlm_worker.py")
-            argv += ["--ro-bind", workerScript, "/opt/rlm-mcp/rlm_worker.py",
+            parents(of: visibleWorkerScript(host: workerScript))
+            argv += ["--ro-bind", workerScript, visibleWorkerScript(host: workerScript),
                      "--bind", workDir, "/work", "--chdir", cwd,
                      "--perms", "1777"]
             if let tmpSizeMB { argv += ["--size", String(tmpSizeMB * 1024 * 1024)] }

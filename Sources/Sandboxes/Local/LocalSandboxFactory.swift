@@ -38,6 +38,8 @@ public actor LocalSandboxFactory {
     private var root: WorkRoot?
     /// The worker script copied into the root, readable by sandbox uids wherever the binary is installed.
     private var workerCopy: String?
+    /// The script compiled for the interpreter in use (nil: workers run the script itself).
+    private var workerBytecode: Data?
     private var created = 0
     /// Set by `warmUp`: keep a spare sandbox with a started worker from then on.
     private var keepsSpare = false
@@ -117,6 +119,7 @@ public actor LocalSandboxFactory {
         cache?.remove()
         plan = nil
         planning = nil
+        workerCopy = nil  // its bytecode may be what failed: the fresh probe compiles it again
         if spare === sandbox { spare = nil }
         await sandbox.shutdown()
         guard keepsSpare, spare == nil, let fresh = try? await newSandbox() else { return }
@@ -133,6 +136,7 @@ public actor LocalSandboxFactory {
     private struct ResolvedPlan: Sendable {
         var plan: Result<IsolationPlan, SandboxError>
         var fromCache: Bool
+        var workerBytecode: Data? = nil
     }
 
     /// The isolation plan, found once per process; the probes run on a thread of their own (they wait on child
@@ -152,11 +156,23 @@ public actor LocalSandboxFactory {
         }
         let resolved = await task.value
         plan = resolved.plan
+        workerBytecode = resolved.workerBytecode
         return resolved
     }
 
-    /// Finds the interpreter and the strongest working isolation, or takes an earlier start's answer for the same key.
+    /// Finds the interpreter and the strongest working isolation, or takes an earlier start's answer for the same key;
+    /// then the worker's bytecode for that interpreter.
     private static func probe(settings: Settings, searchPath: String, probeDir: Result<String, SandboxError>, cache: ProbeCache?) -> ResolvedPlan {
+        var resolved = findPlan(settings: settings, searchPath: searchPath, probeDir: probeDir, cache: cache)
+        // A fresh probe also compiles afresh: bytecode that a saved answer's workers could not start from goes with it.
+        if let cache, case .success(let plan) = resolved.plan, let scriptPath = try? WorkerScript.path(), let script = try? WorkerScript.contents() {
+            resolved.workerBytecode = WorkerBytecode(directory: (cache.path as NSString).deletingLastPathComponent)
+                .load(script: script, scriptPath: scriptPath, python: plan.python, reuse: resolved.fromCache)
+        }
+        return resolved
+    }
+
+    private static func findPlan(settings: Settings, searchPath: String, probeDir: Result<String, SandboxError>, cache: ProbeCache?) -> ResolvedPlan {
         do {
             let key = try probeKey(settings: settings, searchPath: searchPath)
             if let entry = cache?.load(for: key) {
@@ -205,11 +221,13 @@ public actor LocalSandboxFactory {
     }
 
     /// A dropped uid must read the worker script, and the binary's resources may sit under a folder it cannot
-    /// traverse (a checkout in a mode-700 home or temp folder): hand it a copy in the root it can traverse.
+    /// traverse (a checkout in a mode-700 home or temp folder): hand it a copy in the root it can traverse (its
+    /// bytecode when there is some).
     private func workerScriptCopy(in root: String) throws(SandboxError) -> String {
         if let workerCopy { return workerCopy }
-        let copy = root + "/rlm_worker.py"
-        guard FileManager.default.createFile(atPath: copy, contents: try WorkerScript.contents(), attributes: [.posixPermissions: 0o644])
+        let copy = root + "/" + (workerBytecode == nil ? "rlm_worker.py" : WorkerBytecode.fileName)
+        let contents = if let workerBytecode { workerBytecode } else { try WorkerScript.contents() }
+        guard FileManager.default.createFile(atPath: copy, contents: contents, attributes: [.posixPermissions: 0o644])
         else { throw .workerFailed("could not copy the worker script into \(root)") }
         workerCopy = copy
         return copy

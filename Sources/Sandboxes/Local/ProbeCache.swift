@@ -51,15 +51,23 @@ struct ProbeCache: Sendable {
 
     let path: String
 
-    /// `$XDG_CACHE_HOME/rlm-mcp/probes.json`, else `~/.cache/rlm-mcp/probes.json`; nil without either variable.
-    static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> ProbeCache? {
+    /// `$XDG_CACHE_HOME/rlm-mcp/probes.json`, else `~/.cache/rlm-mcp/probes.json`, where `~` is `$HOME` or, for a
+    /// client that starts servers with a bare environment, the user's home in the password database.
+    static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                accountHome: () -> String? = ProbeCache.accountHome) -> ProbeCache? {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
             return ProbeCache(path: xdg + "/rlm-mcp/probes.json")
         }
-        if let home = environment["HOME"], home.hasPrefix("/") {
+        if let home = environment["HOME"] ?? accountHome(), home.hasPrefix("/") {
             return ProbeCache(path: home + "/.cache/rlm-mcp/probes.json")
         }
         return nil
+    }
+
+    /// This user's home directory from the password database.
+    static func accountHome() -> String? {
+        guard let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir else { return nil }
+        return String(cString: directory)
     }
 
     /// The saved entry for `key`, or nil when there is none, it is unreadable, corrupt, for another key, not this
@@ -69,10 +77,7 @@ struct ProbeCache: Sendable {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
-        // Someone else's file, or one others may write, must not choose how code is isolated.
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o022 == 0,
-              info.st_size < 64 * 1024
-        else { return nil }
+        guard fstat(fd, &info) == 0, Self.isOwnFile(info), info.st_size < 64 * 1024 else { return nil }
         var data = Data(count: Int(info.st_size))
         let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count == Int(info.st_size),
@@ -97,6 +102,12 @@ struct ProbeCache: Sendable {
         let written = writeAll(fd, data)
         close(fd)
         if !written || rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    /// A regular file of this user's that nobody else may write: someone else's file, or one others may write, must
+    /// not choose how (or what) code runs in the sandboxes.
+    static func isOwnFile(_ info: stat) -> Bool {
+        info.st_mode & S_IFMT == S_IFREG && info.st_uid == geteuid() && info.st_mode & 0o022 == 0
     }
 
     /// Forgets the saved answer (it was found not to hold any more).

@@ -12,16 +12,74 @@ at the output capture, so user code, subprocesses and C extensions still cannot 
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import time
 
-# Modules used only on some paths (traceback, tempfile, resource, ctypes) are imported where needed: an idle worker's
-# memory is paid once per namespace. `ast` (~3 ms) is imported after the ready frame, while the host hands the worker
-# its first frame, so a new namespace is ready sooner.
+# Every start of a namespace pays for what the worker imports, in time and in memory. `json` costs ~8 ms (it imports
+# `re` and compiles its patterns), `ast` ~3 ms and `linecache` ~5 ms (`tokenize`, `re`): the worker uses the C parts
+# under `json` and `ast` directly, and imports the rest (traceback, linecache, resource, ctypes) only on the paths that
+# need them.
+from _ast import PyCF_ONLY_AST, Expr, Expression  # what the `ast` module wraps
+
+try:
+    from _json import encode_basestring as _encode_string, make_encoder as _make_encoder, make_scanner as _make_scanner
+except ImportError:  # an interpreter without the C accelerator: the `json` module does the work
+    _make_encoder = _make_scanner = None
 
 PROTOCOL_VERSION = 1
+
+# Frames and tracebacks name the file this code was compiled from (the .py, or the .pyc the host prepared from it).
+THIS_FILE = (lambda: None).__code__.co_filename
+
+
+def _not_serializable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def to_json(value, default=_not_serializable) -> str:
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)`, without importing `json`."""
+    if _make_encoder is not None:
+        try:
+            encode = _make_encoder({}, default, _encode_string, None, ":", ",", False, False, True)
+        except TypeError:  # another interpreter's signature: use the module
+            pass
+        else:
+            return "".join(encode(value, 0))
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
+
+
+class _ScanOptions:
+    """What `json.loads` passes its C scanner by default."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # NaN, Infinity, -Infinity
+
+
+_JSON_SPACE = " \t\n\r"
+_scan = _make_scanner(_ScanOptions()) if _make_scanner is not None else None
+
+
+def from_json(text: str):
+    """`json.loads(text)`, without importing `json` for well-formed input; bad input gets `json`'s own error."""
+    if _scan is not None:
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+        try:
+            value, end = _scan(text, start)
+        except StopIteration:
+            pass
+        else:
+            if not text[end:].strip(_JSON_SPACE):
+                return value
+    import json
+
+    return json.loads(text)
 
 
 class _Submitted(BaseException):
@@ -101,7 +159,7 @@ class Channel:
     def send(self, frame: dict) -> None:
         if self.detached:
             raise RuntimeError("a forked child process cannot talk to the host")
-        data = (json.dumps(frame, ensure_ascii=False, default=repr) + "\n").encode()
+        data = (to_json(frame, default=repr) + "\n").encode()
         view = memoryview(data)
         while view:
             written = os.write(self.out_fd, view)
@@ -111,7 +169,7 @@ class Channel:
         line = self.reader.readline()
         if not line:
             return None
-        return json.loads(line)
+        return from_json(line.decode("utf-8", "surrogatepass"))
 
     def request(self, exec_id: str, kind: str, **fields) -> dict:
         """Sends a request to the host and blocks until its reply arrives."""
@@ -133,7 +191,7 @@ class Channel:
 def to_json_value(value):
     """A submitted value as JSON can carry it: unchanged when it serialises, else its repr."""
     try:
-        json.dumps(value)
+        to_json(value)
         return value
     except (TypeError, ValueError):
         return repr(value)
@@ -146,6 +204,7 @@ class Worker:
         self.workdir = workdir
         self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
         self.current_exec: str | None = None
+        self.current_code = ""
         self.submitted: dict | None = None
         self._install_helpers()
 
@@ -166,7 +225,7 @@ class Worker:
 
         def rlm_query(task, context=None):
             """Run a recursive RLM on `task` over `context`; returns its answer."""
-            reply = worker._ask("rlm_query", task=str(task), context=context if context is None or isinstance(context, str) else json.dumps(context, default=repr))
+            reply = worker._ask("rlm_query", task=str(task), context=context if context is None or isinstance(context, str) else to_json(context, default=repr))
             return reply["result"]
 
         def SUBMIT(**fields):
@@ -211,7 +270,8 @@ class Worker:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = stdout, stderr
         try:
-            self._run(frame.get("code", ""))
+            self.current_code = frame.get("code", "")
+            self._run(self.current_code)
         except _Submitted:
             pass
         except OutputLimitExceeded as exc:
@@ -257,14 +317,13 @@ class Worker:
 
     def _run(self, code: str) -> None:
         """Runs a block like a REPL cell: statements in order, and the value of a final bare expression is printed."""
-        # Registered so that tracebacks quote the failing line of the cell, as they would for a file.
-        import ast
-        import linecache
-        linecache.cache["<cell>"] = (len(code), None, code.splitlines(True), "<cell>")
-        tree = ast.parse(code, filename="<cell>", mode="exec")
+        # Tracebacks the code prints itself quote the cell's lines once something loaded linecache.
+        if "linecache" in sys.modules:
+            self._register_cell(code)
+        tree = compile(code, "<cell>", "exec", PyCF_ONLY_AST)  # what ast.parse does
         last_expr = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last_expr = ast.Expression(tree.body.pop().value)
+        if tree.body and isinstance(tree.body[-1], Expr):
+            last_expr = Expression(tree.body.pop().value)
         if tree.body:
             exec(compile(tree, "<cell>", "exec"), self.namespace)
         if last_expr is not None:
@@ -273,12 +332,19 @@ class Worker:
                 print(repr(value))
 
     @staticmethod
-    def _user_traceback(exc: BaseException) -> str:
+    def _register_cell(code: str) -> None:
+        """Lets tracebacks quote the cell's lines, as they would a file's."""
+        import linecache
+
+        linecache.cache["<cell>"] = (len(code), None, code.splitlines(True), "<cell>")
+
+    def _user_traceback(self, exc: BaseException) -> str:
         """The traceback from the user's cell onwards, without this worker's frames."""
         import traceback
 
+        self._register_cell(self.current_code)
         frames = traceback.extract_tb(exc.__traceback__)
-        user = [f for f in frames if f.filename != __file__]
+        user = [f for f in frames if f.filename != THIS_FILE]
         lines = traceback.format_list(user) if user else []
         if isinstance(exc, SyntaxError):
             return "".join(traceback.format_exception_only(type(exc), exc))
@@ -290,7 +356,7 @@ class Worker:
         name = frame.get("name", "context")
         started = time.perf_counter()
         with open(path, encoding="utf-8") as handle:
-            value = json.load(handle) if kind == "json" else handle.read()
+            value = from_json(handle.read()) if kind == "json" else handle.read()
         self.namespace[name] = value
         return {"ev": "loaded", "id": frame.get("id"), "name": name, "type": type(value).__name__,
                 "length": len(value), "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
@@ -400,8 +466,6 @@ def main() -> int:
     # Code that forks without exec (os.fork, multiprocessing) must not leave children reading the host's frames.
     os.register_at_fork(after_in_child=channel.detach)
     channel.send({"ev": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "protocol": PROTOCOL_VERSION})
-    import ast  # noqa: F401 - loaded while the host is still sending the first frame; `_run` then finds it cached
-    import linecache  # noqa: F401
     while True:
         frame = channel.receive()
         if frame is None or frame.get("op") == "shutdown":
