@@ -37,3 +37,57 @@ def test_sub_calls_are_answered_over_stdin(tmp_path):
     assert [frame.get("ev") for frame in frames] == ["ready", "request", "result"]
     assert frames[1]["kind"] == "llm_query" and frames[1]["prompt"] == "q"
     assert frames[2]["stdout"] == "the answer\n"
+
+
+def test_a_fresh_worker_has_not_imported_json_re_or_ast(tmp_path):
+    """What a worker imports is paid at every namespace start: the frames travel without `json` (and `re` under it)."""
+    frames = run_frames([{"op": "exec", "id": "e1", "code": "import sys\nsorted(m for m in ('json', 're', 'ast', 'linecache', 'enum') if m in sys.modules)"}], tmp_path)
+    assert frames[1]["stdout"] == "[]\n", frames[1]
+
+
+def load_worker_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rlm_worker", WORKER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_workers_json_matches_the_json_module():
+    worker = load_worker_module()
+    values = [{"a": [1, 2.5, None, True, "é\u2028\ud800x", {"b": {}}], "c": 10**30}, "plain", 3, [], {1: 2, None: 3, 2.5: 1},
+              float("inf"), -0.0, "\x00\x1f\"\\"]
+    for value in values:
+        assert worker.to_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")), value
+        text = json.dumps(value)
+        assert worker.from_json(" \n" + text + "\r\n") == json.loads(text)
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    try:
+        worker.to_json({"x": Opaque()})
+    except TypeError as error:
+        assert "Opaque is not JSON serializable" in str(error)
+    else:
+        raise AssertionError("an object json cannot carry was accepted")
+    assert worker.to_json({"x": Opaque()}, default=repr) == '{"x":"<opaque>"}'
+    loop: list = []
+    loop.append(loop)
+    try:
+        worker.to_json(loop)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a circular list was accepted")
+    assert worker.to_json([1]) == "[1]", "an encoder that failed is not reused"
+    # Bad input gets the json module's own error.
+    for bad in ["", "  ", "[1,", "{}x", "\ufeff{}", '"\x01"', "nul"]:
+        try:
+            worker.from_json(bad)
+        except json.JSONDecodeError:
+            pass
+        else:
+            raise AssertionError(f"accepted {bad!r}")

@@ -33,7 +33,7 @@ struct WorkerBytecode: Sendable {
         var hash = SHA256()
         hash.update(data: script)
         hash.update(data: Data("\0\(python.executable)\0\(python.version)\0\(stamp.mtimeNanoseconds):\(stamp.size):\(stamp.inode)".utf8))
-        return hash.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        return hash.finalize().prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     /// Compiles into a temporary file renamed over `path`, then deletes the bytecode of earlier scripts or interpreters.

@@ -380,11 +380,11 @@ def apply_limits(args) -> None:
 def die_with_parent() -> None:
     """Linux: get SIGKILL when the process that started us dies, so no worker outlives the server."""
     try:
+        import _signal  # not `signal`, which imports enum (~5 ms)
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc.prctl(1, _signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - best effort off Linux
         pass
 
