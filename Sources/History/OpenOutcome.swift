@@ -4,9 +4,15 @@ import Synchronization
 final class OpenOutcome: Sendable {
     typealias Outcome = Result<any RunStore, HistoryError>
 
+    private struct Waiter {
+        let continuation: CheckedContinuation<Outcome, Never>
+        /// Its deadline, cancelled when the open ends first (so no task sleeps out a deadline nobody waits for).
+        var deadline: Task<Void, Never>?
+    }
+
     private struct Waiting {
         var result: Outcome?
-        var waiters: [Int: CheckedContinuation<Outcome, Never>] = [:]
+        var waiters: [Int: Waiter] = [:]
         var nextID = 0
     }
 
@@ -31,7 +37,10 @@ final class OpenOutcome: Sendable {
             defer { waiting.waiters = [:] }
             return Array(waiting.waiters.values)
         }
-        for waiter in waiters { waiter.resume(returning: result) }
+        for waiter in waiters {
+            waiter.deadline?.cancel()
+            waiter.continuation.resume(returning: result)
+        }
     }
 
     /// The outcome, or `timedOut()` when the open has not ended within `limit`.
@@ -41,20 +50,26 @@ final class OpenOutcome: Sendable {
                 if let result = waiting.result { return .settled(result) }
                 let id = waiting.nextID
                 waiting.nextID += 1
-                waiting.waiters[id] = continuation
+                waiting.waiters[id] = Waiter(continuation: continuation)
                 return .waiting(id)
             }
             guard case let .waiting(id) = registration else {
                 if case let .settled(result) = registration { continuation.resume(returning: result) }
                 return
             }
-            Task {
-                try? await Task.sleep(for: limit)
+            let deadline = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
                 // Whichever comes first, the open's end or this deadline, takes the waiter; the other finds it gone.
                 if let waiter = waiting.withLock({ $0.waiters.removeValue(forKey: id) }) {
-                    waiter.resume(returning: .failure(timedOut()))
+                    waiter.continuation.resume(returning: .failure(timedOut()))
                 }
             }
+            let settled = waiting.withLock { waiting in
+                guard waiting.waiters[id] != nil else { return true }
+                waiting.waiters[id]?.deadline = deadline
+                return false
+            }
+            if settled { deadline.cancel() }
         }
     }
 }

@@ -18,9 +18,15 @@ public protocol RunStore: Sendable {
     func delete(startedBefore date: Date) async throws -> Int
     /// Releases connections; reads and writes after it fail.
     func shutdown() async
+    /// Where MCP Tasks' state lives when this store is shared between server replicas (their `tasks/get` and
+    /// `tasks/cancel` may reach any replica); nil keeps it in this process.
+    func sharedTaskState() -> (any TaskStateStore)?
 }
 
 extension RunStore {
+    /// A store of this process's own keeps Tasks' state in memory.
+    public func sharedTaskState() -> (any TaskStateStore)? { nil }
+
     /// The most recent runs a caller may see: those recorded for one of `visibility`'s workspaces or owner
     /// (what the MCP resources list).
     public func recentRuns(visibleTo visibility: RunVisibility, limit: Int = 50) async throws -> [RunSummary] {

@@ -56,6 +56,9 @@ public final class PostgresRunStore: RunStore {
         self.tasks = tasks
     }
 
+    /// Replicas sharing this database share Tasks' state through it too.
+    public func sharedTaskState() -> (any TaskStateStore)? { PostgresTaskStateStore(sharing: self) }
+
     public func shutdown() async {
         _ = try? await client.query("DELETE FROM replicas WHERE host = \(ProcessIdentity.host) AND pid = \(Int(getpid()))")
         for task in tasks { task.cancel() }

@@ -18,7 +18,7 @@ public actor DeferredTaskStateStore: TaskStateStore {
             let store: any TaskStateStore
             do {
                 let history = try await handle.store(waitingAtMost: HistoryHandle.patience)
-                store = (history as? PostgresRunStore).map(PostgresTaskStateStore.init(sharing:)) ?? InMemoryTaskStateStore()
+                store = history.sharedTaskState() ?? InMemoryTaskStateStore()
             } catch {
                 guard case .failed = handle.state else { throw error }
                 store = InMemoryTaskStateStore()
