@@ -172,6 +172,7 @@ public actor LocalSandboxFactory {
         return resolved
     }
 
+    /// The saved answer for these settings, or what the probes find now.
     private static func findPlan(settings: Settings, searchPath: String, probeDir: Result<String, SandboxError>, cache: ProbeCache?) -> ResolvedPlan {
         do {
             let key = try probeKey(settings: settings, searchPath: searchPath)

@@ -64,10 +64,17 @@ struct ProbeCache: Sendable {
         return nil
     }
 
-    /// This user's home directory from the password database.
+    /// This user's home directory from the password database (`getpwuid_r`: other threads may look up users too).
     static func accountHome() -> String? {
-        guard let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir else { return nil }
-        return String(cString: directory)
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return buffer.withUnsafeMutableBufferPointer { strings in
+            var entry = passwd()
+            var found: UnsafeMutablePointer<passwd>?
+            guard let start = strings.baseAddress, getpwuid_r(geteuid(), &entry, start, strings.count, &found) == 0, found != nil,
+                  let directory = entry.pw_dir
+            else { return nil }
+            return String(cString: directory)
+        }
     }
 
     /// The saved entry for `key`, or nil when there is none, it is unreadable, corrupt, for another key, not this
